@@ -1,0 +1,4 @@
+/** Every CLI command, one module each. */
+import type { Command } from './command.js';
+
+export const commands: Command<any>[] = [];

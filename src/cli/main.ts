@@ -1,0 +1,44 @@
+/**
+ * The CLI: yargs commands over the library. Parses, calls, maps the outcome to an exit code:
+ * 0 ran / pass, 1 gate tripped, 2 bad input or unsupported model (one line on stderr).
+ */
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { AuditInputError } from '../errors.js';
+import { commands } from './commands.js';
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('audit-dataset')
+    .usage('$0 <command> [options]\n\nGate before distillation: finds hidden trait transfer in teacher-made data.')
+    .strict()
+    .demandCommand(1, 'name a command: see --help')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      throw err ?? new AuditInputError(msg);
+    });
+  for (const command of commands) {
+    const inner = command.handler;
+    parser.command({
+      ...command,
+      handler: async (args) => {
+        exitCode = (await inner(args as never)) ?? 0;
+      },
+    } as CommandModule);
+  }
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    process.stderr.write(`audit-dataset: ${oneLine(e)}\n`);
+    if (process.env.AUDIT_DATASET_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return 2;
+  }
+  return exitCode;
+}
+
+function oneLine(e: unknown): string {
+  const text = e instanceof AuditInputError ? e.message : e instanceof Error ? `internal error: ${e.message}` : String(e);
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
