@@ -1,0 +1,97 @@
+/**
+ * Loads audit.yaml, lays CLI flags over it, fills defaults and validates once. Relative paths
+ * in the file resolve against the file's folder; paths given as flags against the working dir.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import YAML from 'yaml';
+import { AuditInputError } from '../errors.js';
+import { auditConfigSchema, type AuditConfig } from './schema.js';
+
+const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });
+const validate = ajv.compile(auditConfigSchema);
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge: values of `over` win; arrays are replaced, not merged. */
+export function mergeConfig(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isPlain(v) && isPlain(out[k]) ? mergeConfig(out[k] as Plain, v) : v;
+  }
+  return out;
+}
+
+function describeError(e: ErrorObject, source: string): string {
+  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
+  if (e.keyword === 'additionalProperties') {
+    const key = (e.params as { additionalProperty: string }).additionalProperty;
+    return `${source}: unknown key '${e.instancePath ? `${where}.` : ''}${key}'`;
+  }
+  if (e.keyword === 'required') return `${source}: missing key '${e.instancePath ? `${where}.` : ''}${(e.params as { missingProperty: string }).missingProperty}'`;
+  if (e.keyword === 'enum') return `${source}: ${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  return `${source}: ${where} ${e.message}`;
+}
+
+const PATH_KEYS = ['teacher', 'base', 'data', 'baseline', 'out'] as const;
+
+function resolvePaths(config: Plain, dir: string): Plain {
+  const out = { ...config };
+  for (const key of PATH_KEYS) if (typeof out[key] === 'string') out[key] = path.resolve(dir, out[key] as string);
+  if (Array.isArray(out.probes)) {
+    out.probes = out.probes.map((p) => (isPlain(p) && typeof p.data === 'string' ? { ...p, data: path.resolve(dir, p.data) } : p));
+  }
+  if (Array.isArray(out.filters)) {
+    // A pack given as a path (has a slash or .yaml) resolves; a bare name is a shipped pack.
+    out.filters = out.filters.map((f) => (typeof f === 'string' && /[/\\]|\.ya?ml$/.test(f) ? path.resolve(dir, f) : f));
+  }
+  return out;
+}
+
+export async function readConfigFile(file: string): Promise<Plain> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new AuditInputError(`${file}: cannot read config file`, { file });
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    const line = (e as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new AuditInputError(`${file}${line ? `:${line}` : ''}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, { file, ...(line ? { line } : {}) });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (!isPlain(doc)) throw new AuditInputError(`${file}: the config must be a mapping of keys to values`, { file });
+  return resolvePaths(doc, path.dirname(path.resolve(file)));
+}
+
+/** Validate a merged config object and fill its defaults. `source` names it in errors. */
+export function validateConfig(raw: Plain, source: string): AuditConfig {
+  const copy = structuredClone(raw);
+  if (!validate(copy)) throw new AuditInputError(describeError(validate.errors![0]!, source));
+  const config = copy as unknown as AuditConfig;
+  const [start, end] = config.task.outputs;
+  if (end <= start) throw new AuditInputError(`${source}: task.outputs [${start}, ${end}] is empty`);
+  for (const p of config.probes) {
+    if (p.outputs[1] <= p.outputs[0]) throw new AuditInputError(`${source}: probe ${p.name}: outputs [${p.outputs.join(', ')}] is empty`);
+    if (p.kind === 'accuracy' && !p.label) throw new AuditInputError(`${source}: probe ${p.name}: an accuracy probe needs 'label'`);
+  }
+  const names = new Set<string>();
+  for (const p of config.probes) {
+    if (names.has(p.name)) throw new AuditInputError(`${source}: two probes are named '${p.name}'`);
+    names.add(p.name);
+  }
+  return config;
+}
+
+/** The audit config from an optional file plus flag overrides (flags win). */
+export async function loadAuditConfig(opts: { file?: string; overrides?: Plain; cwd?: string }): Promise<AuditConfig> {
+  const fromFile = opts.file ? await readConfigFile(opts.file) : {};
+  const overrides = resolvePaths(opts.overrides ?? {}, opts.cwd ?? process.cwd());
+  return validateConfig(mergeConfig(fromFile, overrides), opts.file ?? 'flags');
+}

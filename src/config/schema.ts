@@ -1,0 +1,155 @@
+/**
+ * audit.yaml: the one validated configuration object. The JSON Schema below is the source of
+ * truth for validation (unknown keys are errors) and is published as docs/audit.schema.json.
+ */
+
+export interface TaskConfig {
+  kind: 'logits';
+  /** Field holding the input vector. */
+  input: string;
+  /** Field holding the teacher's outputs on the `outputs` slice. */
+  target: string;
+  /** Half-open slice [start, end) of the model's output vector that `target` holds. */
+  outputs: [number, number];
+  /** probs | logits; detected from the data when absent. */
+  targetType?: 'probs' | 'logits';
+  /** Student loss: KL to the targets (default; the study's), or squared error on logits. */
+  loss: 'kl' | 'mse';
+}
+
+export interface ProbeConfig {
+  name: string;
+  kind: 'accuracy' | 'agreement';
+  data: string;
+  input: string;
+  /** Label field (accuracy probes). */
+  label?: string;
+  outputs: [number, number];
+}
+
+export interface TrainConfig {
+  seeds: number;
+  /** First seed; runs use seed, seed+1, ... */
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  lr: number;
+  weightDecay: number;
+  /** Also train fresh-init students on the candidate data (separates overt from subliminal transfer). */
+  crossInit: boolean;
+  /** Use at most this many candidate rows (0 = all). */
+  maxRows: number;
+}
+
+export interface PolicyConfig {
+  alpha: number;
+  minEffect: number;
+  test: 'welch' | 'permutation';
+}
+
+export type ReportFormat = 'json' | 'md' | 'html' | 'junit' | 'sarif';
+
+export interface AuditConfig {
+  teacher: string;
+  base: string;
+  data: string;
+  baseline?: string;
+  filters: string[];
+  /** Field the text filters read (text rows); ignored for tensor rows without text. */
+  filterField?: string;
+  task: TaskConfig;
+  probes: ProbeConfig[];
+  train: TrainConfig;
+  policy: PolicyConfig;
+  /** First-order gradient screen: cos(grad of the data loss at the base, teacher - base). */
+  screen: boolean;
+  skipBadRows: boolean;
+  out: string;
+  formats: ReportFormat[];
+}
+
+const slice = {
+  type: 'array',
+  items: { type: 'integer', minimum: 0 },
+  minItems: 2,
+  maxItems: 2,
+  description: 'half-open slice [start, end) of the output vector',
+} as const;
+
+export const auditConfigSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://audit-dataset.dev/schemas/audit.schema.json',
+  title: 'audit-dataset audit.yaml',
+  type: 'object',
+  additionalProperties: false,
+  required: ['teacher', 'base', 'data', 'task', 'probes'],
+  properties: {
+    teacher: { type: 'string', description: 'candidate teacher model (ONNX file)' },
+    base: { type: 'string', description: 'the init the teacher was trained from; probe students start here' },
+    data: { type: 'string', description: 'teacher-made dataset (JSONL, CSV, Parquet)' },
+    baseline: { type: 'string', description: 'clean baseline dataset; default: made by `base` on the candidate inputs' },
+    filters: { type: 'array', items: { type: 'string' }, default: [], description: 'content-filter packs (names or YAML paths), run first and reported' },
+    filterField: { type: 'string', description: 'field the text filters read' },
+    task: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'input', 'target', 'outputs'],
+      properties: {
+        kind: { enum: ['logits'] },
+        input: { type: 'string' },
+        target: { type: 'string' },
+        outputs: slice,
+        targetType: { enum: ['probs', 'logits'] },
+        loss: { enum: ['kl', 'mse'], default: 'kl' },
+      },
+    },
+    probes: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'kind', 'data', 'input', 'outputs'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          kind: { enum: ['accuracy', 'agreement'] },
+          data: { type: 'string' },
+          input: { type: 'string' },
+          label: { type: 'string' },
+          outputs: slice,
+        },
+      },
+    },
+    train: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        seeds: { type: 'integer', minimum: 2, maximum: 100, default: 5 },
+        seed: { type: 'integer', minimum: 0, default: 1 },
+        epochs: { type: 'integer', minimum: 1, default: 5 },
+        batchSize: { type: 'integer', minimum: 1, default: 64 },
+        optimizer: { enum: ['adam', 'adamw', 'sgd'], default: 'adam' },
+        lr: { type: 'number', exclusiveMinimum: 0, default: 0.001 },
+        weightDecay: { type: 'number', minimum: 0, default: 0 },
+        crossInit: { type: 'boolean', default: false },
+        maxRows: { type: 'integer', minimum: 0, default: 0 },
+      },
+    },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.01 },
+        minEffect: { type: 'number', minimum: 0, default: 0.02 },
+        test: { enum: ['welch', 'permutation'], default: 'welch' },
+      },
+    },
+    screen: { type: 'boolean', default: true },
+    skipBadRows: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'out' },
+    formats: { type: 'array', items: { enum: ['json', 'md', 'html', 'junit', 'sarif'] }, default: ['json', 'md', 'html', 'junit', 'sarif'] },
+  },
+} as const;

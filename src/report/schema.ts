@@ -1,0 +1,107 @@
+/**
+ * report.json: the audit's versioned result. Everything a pipeline acts on is here; the
+ * Markdown, HTML, JUnit and SARIF writers only render it. Bump REPORT_SCHEMA_VERSION on any
+ * breaking change (docs/report.schema.json documents it).
+ */
+export const REPORT_SCHEMA_VERSION = '1.0.0';
+
+export type Verdict = 'pass' | 'fail';
+
+/** A set of runs (one per seed) of one kind of probe student. */
+export interface RunStats {
+  mean: number;
+  sd: number;
+  /** Confidence interval of the mean, level = 1 - policy.alpha. */
+  ci: [number, number];
+  runs: number[];
+}
+
+export interface ProbeResult {
+  name: string;
+  kind: string;
+  /** What the value measures, e.g. "accuracy", "agreement with teacher", "KL(teacher || model)". */
+  metric: string;
+  /** +1 when a higher value is closer to the teacher, -1 when lower is. */
+  towardTeacher: 1 | -1;
+  base: number;
+  teacher: number;
+  control: RunStats;
+  student: RunStats;
+  /** Fresh-init students on the candidate data (optional cross-init control). */
+  crossInit?: RunStats;
+  /** mean(student) - mean(control). */
+  delta: number;
+  deltaCi: [number, number];
+  /** One-sided p-value that the student moved toward the teacher more than the control. */
+  pValue: number;
+  test: 'welch' | 'permutation';
+  /** The other test's p-value, for reference. */
+  pValueAlt: number;
+  /** delta / (teacher - base); null when the teacher does not differ from the base. */
+  transferRatio: number | null;
+  /** Smallest delta this many seeds detect at alpha with 80% power, from the observed spread. */
+  minDetectableEffect: number;
+  verdict: Verdict;
+  /** One line saying why this verdict. */
+  reason: string;
+  /** Secondary metrics (e.g. KL beside agreement), per model kind. */
+  extra?: Record<string, { base: number; teacher: number; control: number; student: number }>;
+}
+
+export interface FilterRuleSummary {
+  excluded: number;
+  reasons: Record<string, number>;
+  examples: { line: number; text: string; reasons: string[] }[];
+}
+
+export interface FilterSummary {
+  rules: string[];
+  rowsIn: number;
+  rowsKept: number;
+  rowsExcluded: number;
+  perRule: Record<string, FilterRuleSummary>;
+}
+
+export interface DataSummary {
+  candidate: {
+    file: string;
+    rowsIn: number;
+    rowsUsed: number;
+    /** Every row not used, by why. Rows are listed in excluded.jsonl beside the report. */
+    excluded: { filtered: number; nonFinite: number; badRows: number };
+    targetType: 'probs' | 'logits';
+    targetTypeDetected: boolean;
+  };
+  baseline: { source: 'given' | 'generated-by-base'; file?: string; rows: number };
+}
+
+/** First-order screen (the theorem): cosine between the data's loss gradient at the base and (teacher - base). */
+export interface GradientScreen {
+  candidateCosine: number;
+  baselineCosine: number;
+  /** Per-parameter-tensor cosines for the candidate data. */
+  perParameter: Record<string, number>;
+}
+
+export interface AuditReport {
+  schemaVersion: string;
+  tool: { name: 'audit-dataset'; version: string };
+  verdict: Verdict;
+  /** One line: what was found. */
+  summary: string;
+  models: { teacher: string; base: string; architecture: string; parameters: number };
+  filters: FilterSummary | null;
+  data: DataSummary;
+  probes: ProbeResult[];
+  screen?: GradientScreen;
+  policy: { alpha: number; minEffect: number; test: 'welch' | 'permutation'; rule: string };
+  reproducibility: {
+    inputs: { role: string; path: string; sha256: string }[];
+    seeds: number[];
+    versions: Record<string, string>;
+    train: Record<string, unknown>;
+    config: Record<string, unknown>;
+  };
+  /** Wall-clock facts: the only part that differs between two runs with the same seeds. */
+  run: { startedAt: string; durationMs: number; trainingMs: number; steps: number };
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { evaluateProbe, permutationTest, studentTCdf, studentTQuantile, welchTest } from '../../src/stats/index.js';
+
+// Reference values computed with scipy 1.17 (scipy.stats.t, ttest_ind(equal_var=False), permutation_test).
+describe('Student t distribution', () => {
+  it('matches scipy at integer and fractional df', () => {
+    expect(studentTCdf(2.0, 10)).toBeCloseTo(0.9633059826146299, 10);
+    expect(studentTCdf(-1.3, 3.7)).toBeCloseTo(0.13433336208631375, 10);
+    expect(studentTCdf(0.5, 1000)).toBeCloseTo(0.6914074595830626, 9);
+    expect(studentTQuantile(0.995, 7.3)).toBeCloseTo(3.451031655622185, 8);
+  });
+  it('quantile inverts the CDF', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.001, max: 0.999, noNaN: true }), fc.double({ min: 1, max: 200, noNaN: true }), (p, df) => {
+        expect(studentTCdf(studentTQuantile(p, df), df)).toBeCloseTo(p, 8);
+      }),
+    );
+  });
+});
+
+const student = [0.31, 0.28, 0.35, 0.3, 0.33];
+const control = [0.12, 0.1, 0.15, 0.11, 0.13];
+
+describe('Welch test', () => {
+  it('matches scipy ttest_ind(equal_var=False, alternative=greater)', () => {
+    const r = welchTest(student, control, 1, 0.01);
+    expect(r.t).toBeCloseTo(12.944637359294255, 9);
+    expect(r.df).toBeCloseTo(7.226037623171095, 9);
+    expect(r.pValue).toBeCloseTo(1.4608610551491063e-6, 12);
+    expect(r.ci[0]).toBeCloseTo(0.14064274181896586, 9);
+    expect(r.ci[1]).toBeCloseTo(0.24335725818103415, 9);
+  });
+  it('is one-sided: the same data tested away from the teacher is not significant', () => {
+    expect(welchTest(student, control, -1, 0.01).pValue).toBeGreaterThan(0.99);
+  });
+  it('handles zero spread without NaN', () => {
+    expect(welchTest([1, 1, 1], [0, 0, 0], 1, 0.05).pValue).toBe(0);
+    expect(welchTest([0, 0], [0, 0], 1, 0.05).pValue).toBe(1);
+  });
+});
+
+describe('permutation test', () => {
+  it('is exact for 5 vs 5, ties included', () => {
+    // Counted exactly in integers (x1000): 126 of 252 labellings are at least as extreme. scipy's
+    // float comparison gives 124/252: it misses relabellings that swap the two equal 0.12 values.
+    expect(permutationTest([0.11, 0.135, 0.12, 0.1, 0.14], [0.12, 0.11, 0.125, 0.13, 0.115], 1)).toBeCloseTo(126 / 252, 12);
+    // Observed difference exactly 0: ties count as 'at least as extreme' (138 of 252 labellings).
+    expect(permutationTest([0.11, 0.13, 0.12, 0.1, 0.14], [0.12, 0.11, 0.125, 0.13, 0.115], 1)).toBeCloseTo(138 / 252, 12);
+    // Complete separation: only the observed labelling is as extreme: 1 / C(10,5).
+    expect(permutationTest(student, control, 1)).toBeCloseTo(1 / 252, 12);
+  });
+  it('p is in (0, 1] and the two directions cover every labelling', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 2, maxLength: 6 }), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 2, maxLength: 6 }), (x, y) => {
+        const up = permutationTest(x, y, 1);
+        const down = permutationTest(x, y, -1);
+        expect(up).toBeGreaterThan(0);
+        expect(up).toBeLessThanOrEqual(1);
+        expect(up + down).toBeGreaterThanOrEqual(1 - 1e-12);
+      }),
+    );
+  });
+});
+
+describe('probe policy', () => {
+  const policy = { alpha: 0.01, minEffect: 0.02, test: 'welch' as const };
+  it('fails a significant, large shift toward the teacher', () => {
+    const r = evaluateProbe({ name: 'digits', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.94, student, control }, policy);
+    expect(r.verdict).toBe('fail');
+    expect(r.delta).toBeCloseTo(0.192, 6);
+    expect(r.transferRatio).toBeCloseTo(0.192 / 0.84, 6);
+    expect(r.minDetectableEffect).toBeGreaterThan(0);
+    expect(r.minDetectableEffect).toBeLessThan(r.delta);
+  });
+  it('passes a shift away from the teacher, however significant', () => {
+    const r = evaluateProbe({ name: 'digits', kind: 'accuracy', metric: 'accuracy', base: 0.94, teacher: 0.1, student, control }, policy);
+    expect(r.towardTeacher).toBe(-1);
+    expect(r.verdict).toBe('pass');
+  });
+  it('passes a significant shift smaller than minEffect', () => {
+    const tiny = control.map((c) => c + 0.01);
+    const r = evaluateProbe({ name: 'd', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.9, student: tiny, control }, { ...policy, alpha: 0.5 });
+    expect(r.pValue).toBeLessThan(0.5);
+    expect(r.verdict).toBe('pass');
+    expect(r.reason).toMatch(/below minEffect/);
+  });
+  it('passes noise', () => {
+    const r = evaluateProbe({ name: 'd', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.9, student: [0.11, 0.13, 0.12, 0.1, 0.14], control: [0.12, 0.11, 0.125, 0.13, 0.115] }, policy);
+    expect(r.verdict).toBe('pass');
+  });
+});
