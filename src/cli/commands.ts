@@ -1,4 +1,7 @@
 /** Every CLI command, one module each. */
 import type { Command } from './command.js';
+import { auditCommand } from './audit.js';
+import { filterCommand } from './filter.js';
+import { inspectCommand } from './inspect.js';
 
-export const commands: Command<any>[] = [];
+export const commands: Command<any>[] = [auditCommand, filterCommand, inspectCommand];

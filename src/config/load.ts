@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv2020 as Ajv } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { AuditInputError } from '../errors.js';
 import { auditConfigSchema, type AuditConfig } from './schema.js';

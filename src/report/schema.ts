@@ -68,7 +68,7 @@ export interface DataSummary {
     rowsIn: number;
     rowsUsed: number;
     /** Every row not used, by why. Rows are listed in excluded.jsonl beside the report. */
-    excluded: { filtered: number; nonFinite: number; badRows: number };
+    excluded: { filtered: number; nonFinite: number; badRows: number; beyondMaxRows: number };
     targetType: 'probs' | 'logits';
     targetTypeDetected: boolean;
   };

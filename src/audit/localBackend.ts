@@ -1,0 +1,95 @@
+/**
+ * The embedded TrainerBackend: probe students trained by our ONNX training engine on this
+ * machine. One compiled training session per (architecture, loss, optimizer) serves every
+ * seed and arm of an audit (Trainer.reset), so an audit compiles its graph once.
+ */
+import type { ModelProto } from '../onnx/proto.js';
+import { LogitsModel } from '../models/logits.js';
+import { Trainer } from '../train/trainer.js';
+import { train } from '../train/loop.js';
+import type { LossSpec } from '../train/losses.js';
+import type { OptimizerSpec } from '../train/optimizers.js';
+import type { StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
+
+function lossSpec(task: StudentJob['task']): LossSpec {
+  const targets = task.targetType === 'probs' ? 'probabilities' : 'logits';
+  return task.loss === 'kl' ? { kind: 'klDivergence', slice: task.slice, targets } : { kind: 'squaredError', slice: task.slice };
+}
+
+function optimizerSpec(t: StudentJob['train']): OptimizerSpec {
+  if (t.optimizer === 'sgd') return { kind: 'sgd', lr: t.lr, momentum: 0.9, weightDecay: t.weightDecay };
+  return { kind: t.optimizer, lr: t.lr, weightDecay: t.weightDecay };
+}
+
+export class LocalOnnxBackend implements TrainerBackend {
+  readonly name = 'local-onnx';
+  private readonly trainers = new Map<string, Trainer>();
+  private readonly modelIds = new WeakMap<ModelProto, number>();
+  private nextModelId = 0;
+
+  private idOf(model: ModelProto): number {
+    let id = this.modelIds.get(model);
+    if (id === undefined) this.modelIds.set(model, (id = this.nextModelId++));
+    return id;
+  }
+
+  private async trainerFor(model: ModelProto, loss: LossSpec, optimizer: OptimizerSpec, init: Weights): Promise<Trainer> {
+    const key = JSON.stringify([this.idOf(model), loss, optimizer]);
+    let trainer = this.trainers.get(key);
+    if (!trainer) {
+      trainer = await Trainer.create(model, { loss, optimizer, weights: init });
+      this.trainers.set(key, trainer);
+    }
+    trainer.reset(init);
+    return trainer;
+  }
+
+  async train(job: StudentJob): Promise<StudentResult> {
+    const trainer = await this.trainerFor(job.model, lossSpec(job.task), optimizerSpec(job.train), job.init);
+    const started = performance.now();
+    const result = await train(trainer, { inputs: job.data.inputs, rows: job.data.rows, targets: job.data.targets }, {
+      epochs: job.train.epochs,
+      batchSize: job.train.batchSize,
+      seed: job.train.seed,
+      stage: job.label,
+      ...(job.onEvent ? { onEvent: job.onEvent } : {}),
+    });
+    return { weights: trainer.weights(), steps: result.steps, trainingMs: performance.now() - started, finalLoss: result.epochLosses.at(-1) ?? Number.NaN };
+  }
+
+  async predict(model: ModelProto, weights: Weights | undefined, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }> {
+    const logits = await LogitsModel.load(model, weights ? { weights } : {});
+    try {
+      return { outputs: await logits.predict(inputs, rows), width: logits.outputWidth };
+    } finally {
+      await logits.dispose();
+    }
+  }
+
+  async shape(model: ModelProto): Promise<{ inputWidth: number; outputWidth: number }> {
+    const logits = await LogitsModel.load(model);
+    try {
+      return { inputWidth: logits.inputWidth, outputWidth: logits.outputWidth };
+    } finally {
+      await logits.dispose();
+    }
+  }
+
+  /** Full-batch gradient at `init`: one plain-SGD step with lr 1 moves the weights by exactly -grad. */
+  async gradient(job: Omit<StudentJob, 'train' | 'label'>): Promise<Weights> {
+    const trainer = await this.trainerFor(job.model, lossSpec(job.task), { kind: 'sgd', lr: 1, momentum: 0, weightDecay: 0 }, job.init);
+    await trainer.step({ inputs: job.data.inputs, rows: job.data.rows, targets: job.data.targets });
+    const after = trainer.weights();
+    const grad: Weights = new Map();
+    for (const [name, w0] of job.init) {
+      const w1 = after.get(name);
+      if (w1) grad.set(name, w0.map((v, i) => v - w1[i]!));
+    }
+    return grad;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.trainers.values()) await t.dispose();
+    this.trainers.clear();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * `audit-dataset audit`: the gate. Every audit.yaml key is also a flag (`--train.epochs 3`,
+ * `--policy.alpha 0.05`); flags override the file. Exit 0 pass, 1 fail, 2 bad input.
+ */
+import type { Argv, Options } from 'yargs';
+import { audit } from '../audit/audit.js';
+import { writeAuditOutputs } from '../audit/outputs.js';
+import { auditConfigSchema, loadAuditConfig } from '../config/index.js';
+import { AuditInputError } from '../errors.js';
+import { renderSummary } from '../report/index.js';
+import type { Command } from './command.js';
+import { progressRenderer } from './progress.js';
+
+type SchemaNode = { type?: string; enum?: readonly unknown[]; items?: SchemaNode; description?: string; properties?: Record<string, SchemaNode>; default?: unknown };
+
+/** One yargs option per leaf key of the config schema (nested keys in dot notation). */
+export function configFlags(): Record<string, Options> {
+  const flags: Record<string, Options> = {};
+  const visit = (props: Record<string, SchemaNode>, prefix: string) => {
+    for (const [key, node] of Object.entries(props)) {
+      const name = `${prefix}${key}`;
+      if (node.type === 'object' && node.properties) {
+        visit(node.properties, `${name}.`);
+        continue;
+      }
+      if (key === 'probes') continue; // a list of objects: given in the config file
+      const opt: Options = { group: prefix ? `${prefix.slice(0, -1)}:` : 'Audit:', ...(node.description ? { describe: node.description } : {}) };
+      if (node.enum) Object.assign(opt, { choices: [...node.enum], type: 'string' });
+      else if (node.type === 'integer' || node.type === 'number') opt.type = 'number';
+      else if (node.type === 'boolean') opt.type = 'boolean';
+      else if (node.type === 'array') Object.assign(opt, { type: 'array', ...(node.items?.type === 'integer' ? { number: true } : { string: true }) });
+      else opt.type = 'string';
+      if (node.default !== undefined && typeof node.default !== 'object') opt.describe = `${opt.describe ?? ''} (default ${String(node.default)})`.trim();
+      flags[name] = opt;
+    }
+  };
+  visit(auditConfigSchema.properties as unknown as Record<string, SchemaNode>, '');
+  return flags;
+}
+
+/** The flags the user actually gave, as a nested config object. */
+function overridesFrom(args: Record<string, unknown>, flags: Record<string, Options>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(flags)) {
+    const parts = name.split('.');
+    let value: unknown = args;
+    for (const p of parts) value = (value as Record<string, unknown> | undefined)?.[p];
+    if (value === undefined) continue;
+    let target = out;
+    for (const p of parts.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
+    target[parts[parts.length - 1]!] = value;
+  }
+  return out;
+}
+
+interface AuditArgs extends Record<string, unknown> {
+  config?: string;
+  quiet: boolean;
+}
+
+export const auditCommand: Command<AuditArgs> = {
+  command: 'audit',
+  describe: 'Audit a teacher-made dataset: filters, probe students vs clean controls, statistics, pass/fail report',
+  builder: (y: Argv) => {
+    let out = y
+      .option('config', { type: 'string', describe: 'audit.yaml (every key can also be given as a flag)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' });
+    for (const [name, opt] of Object.entries(configFlags())) out = out.option(name, opt);
+    return out.example('$0 audit --config audit.yaml', 'run the audit an audit.yaml describes').example('$0 audit --config audit.yaml --train.seeds 8 --out out/8-seeds', 'override keys with flags') as never;
+  },
+  handler: async (args) => {
+    const flags = configFlags();
+    if (!args.config && !args.teacher) throw new AuditInputError('audit: give --config audit.yaml (or --teacher, --base, --data, ... as flags)');
+    const config = await loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides: overridesFrom(args, flags) });
+    const renderer = progressRenderer();
+    const { report, excluded } = await audit(config, args.quiet ? {} : { onEvent: renderer });
+    renderer.done();
+    const written = await writeAuditOutputs(report, excluded, config.out, config.formats);
+    process.stdout.write(`${renderSummary(report)}\nreports: ${written.join(', ')}\n`);
+    return report.verdict === 'pass' ? 0 : 1;
+  },
+};

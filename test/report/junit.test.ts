@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { renderJunit } from '../../src/report/junit.js';
+import { MALICIOUS_FILE, sampleReport } from './sample.js';
+import { wellFormednessErrors } from './wellformed.js';
+
+const testcases = (xml: string): string[] => xml.match(/<testcase [\s\S]*?<\/testcase>/g) ?? [];
+
+describe('renderJunit', () => {
+  const xml = renderJunit(sampleReport());
+
+  it('is well-formed XML with one testsuite named audit-dataset', () => {
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
+    expect(wellFormednessErrors(xml, 'xml')).toEqual([]);
+    expect(xml.match(/<testsuite /g)).toHaveLength(1);
+    expect(xml).toContain('<testsuite name="audit-dataset" tests="4" failures="1" errors="0" skipped="0"');
+  });
+
+  it('has a testcase per probe and per filter rule, failing only the failing probe', () => {
+    const cases = testcases(xml);
+    expect(cases.map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual(['owl-preference', 'agreement-with-teacher', 'number-format', 'banned-numbers']);
+    const failing = cases.filter((c) => c.includes('<failure'));
+    expect(failing).toHaveLength(1);
+    expect(failing[0]).toContain('name="owl-preference"');
+    expect(failing[0]).toContain('message="student moved toward the teacher by 0.2 (&gt;= min effect 0.05) with p = 0.001 &lt; alpha 0.05"');
+    expect(failing[0]).toContain('delta +0.2 [0.142, 0.258], p 0.001 (welch)');
+  });
+
+  it('puts filter counts in system-out without failing', () => {
+    const format = testcases(xml).find((c) => c.includes('name="number-format"'))!;
+    expect(format).not.toContain('<failure');
+    expect(format).toContain('excluded 2,650 of 12,000 rows');
+    expect(format).toContain('invalid format: 2,011');
+    expect(format).toContain('line 17: Sure! Here are the numbers');
+  });
+
+  it('escapes hostile names and drops characters XML cannot carry', () => {
+    const r = sampleReport();
+    r.probes[0]!.name = MALICIOUS_FILE;
+    r.probes[0]!.reason = 'quote " apostrophe \' amp & bell \u0007 end';
+    r.filters!.perRule['number-format']!.examples[0]!.text = ']]> <x> \u0000';
+    const out = renderJunit(r);
+    expect(wellFormednessErrors(out, 'xml')).toEqual([]);
+    expect(out).toContain('name="&lt;script&gt;alert(1)&lt;/script&gt;.jsonl"');
+    expect(out).toContain('message="quote &quot; apostrophe &#39; amp &amp; bell \uFFFD end"');
+    expect(out).not.toMatch(/[\u0000-\u0008]/);
+  });
+
+  it('has no failures when every probe passes', () => {
+    const r = sampleReport();
+    r.verdict = 'pass';
+    r.probes[0]!.verdict = 'pass';
+    const out = renderJunit(r);
+    expect(out).not.toContain('<failure');
+    expect(out).toContain('failures="0"');
+  });
+});
