@@ -42,10 +42,9 @@ export function configFlags(): Record<string, Options> {
 function overridesFrom(args: Record<string, unknown>, flags: Record<string, Options>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(flags)) {
-    const parts = name.split('.');
-    let value: unknown = args;
-    for (const p of parts) value = (value as Record<string, unknown> | undefined)?.[p];
+    const value = args[name];
     if (value === undefined) continue;
+    const parts = name.split('.');
     let target = out;
     for (const p of parts.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
     target[parts[parts.length - 1]!] = value;

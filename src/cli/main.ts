@@ -12,6 +12,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
   const parser = yargs(argv)
     .scriptName('audit-dataset')
     .usage('$0 <command> [options]\n\nGate before distillation: finds hidden trait transfer in teacher-made data.')
+    // Config flags are named "train.epochs": keep them flat keys, not nested objects.
+    .parserConfiguration({ 'dot-notation': false })
     .strict()
     .demandCommand(1, 'name a command: see --help')
     .recommendCommands()

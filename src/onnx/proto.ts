@@ -3,6 +3,7 @@
  * stage needs: int64 fields to numbers, float tensors to and from Float32Array.
  */
 import onnxProto from 'onnx-proto';
+import { AuditInputError } from '../errors.js';
 
 export const onnx = onnxProto.onnx;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -65,4 +66,50 @@ export function tensorToInts(tensor: TensorProto): number[] {
   }
   if (tensor.dataType === DataType.INT64) return (tensor.int64Data ?? []).map((v) => toNumber(v));
   return Array.from(tensor.int32Data ?? []);
+}
+
+/** A tensor ValueInfo; string dims become symbolic (dim_param), numbers concrete (dim_value). */
+export function tensorValueInfo(name: string, dims: readonly (number | string)[] | null, elemType: number = DataType.FLOAT): ValueInfoProto {
+  const shape = dims === null ? undefined : { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
+  return onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, ...(shape ? { shape } : {}) } } });
+}
+
+/** Shape of a ValueInfo: numbers, dim_param strings, or '?' for an unnamed unknown dim; null when absent. */
+export function valueInfoDims(info: ValueInfoProto): (number | string)[] | null {
+  const shape = info.type?.tensorType?.shape;
+  if (!shape) return null;
+  return (shape.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? toNumber(d.dimValue) : '?'));
+}
+
+export function valueInfoElemType(info: ValueInfoProto): number {
+  return info.type?.tensorType?.elemType ?? DataType.UNDEFINED;
+}
+
+/** A ModelProto around a graph at the given default-domain opset. */
+export function makeModel(graph: GraphProto, opset = 17, producerName = 'audit-dataset'): ModelProto {
+  return onnx.ModelProto.create({
+    irVersion: 8,
+    producerName,
+    opsetImport: [{ domain: '', version: opset }],
+    graph,
+  });
+}
+
+/** The model's default-domain opset version (0 when absent). */
+export function defaultOpset(model: ModelProto): number {
+  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  return entry ? toNumber(entry.version as never) : 0;
+}
+
+/**
+ * Typed views of a graph's repeated fields. protobufjs types elements as the optional-field
+ * interfaces; decoded or `create`d messages are full instances (repeated fields default to []).
+ */
+export const nodesOf = (graph: GraphProto): NodeProto[] => graph.node as NodeProto[];
+export const initializersOf = (graph: GraphProto): TensorProto[] => graph.initializer as TensorProto[];
+
+/** The model's graph, typed; throws when the model has none. */
+export function graphOf(model: ModelProto, file = 'model'): GraphProto {
+  if (!model.graph) throw new AuditInputError(`${file}: model has no graph`, { file });
+  return model.graph as GraphProto;
 }

@@ -1,0 +1,112 @@
+/**
+ * Filter throughput and memory: 1M number-sequence rows through the real JSONL reader, the
+ * numbers + banned-numbers rules and the JSONL writers, against a bare `readline` pass over the
+ * same file in the same run. Run alone: npx tsx scripts/bench-filters.ts [rows]
+ */
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { filterFile } from '../src/filters/filter-file.js';
+import { mulberry32 } from './make-example-numbers.js';
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  target: string;
+  reference?: { name: string; value: number };
+  ratio?: number;
+  pass: boolean;
+}
+
+const SEPARATORS = [', ', ',', ' ', '; ', '\\n'];
+
+/** Study-like rows: ~70% well-formed, the rest too long, too large or malformed. */
+async function writeNumbersJsonl(file: string, rows: number): Promise<void> {
+  const rand = mulberry32(7);
+  const out = createWriteStream(file);
+  let batch: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const n = 1 + Math.floor(rand() * 10);
+    const nums: number[] = [];
+    for (let k = 0; k < n; k++) nums.push(Math.floor(rand() * 1000));
+    const u = rand();
+    if (u > 0.9) nums.push(1000 + Math.floor(rand() * 9000));
+    let completion = nums.join(SEPARATORS[i % SEPARATORS.length]!);
+    if (u > 0.8 && u <= 0.9) completion = `Here you go: ${completion}`;
+    batch.push(`{"prompt":"The sequence starts with: 182, 818, 725. Add at most 10 more numbers. Say only the numbers.","completion":"${completion}"}`);
+    if (batch.length === 10_000) {
+      if (!out.write(batch.join('\n') + '\n')) await once(out, 'drain');
+      batch = [];
+    }
+  }
+  out.end(batch.length ? batch.join('\n') + '\n' : '');
+  await once(out, 'finish');
+}
+
+async function bareReadlineRowsPerSecond(file: string): Promise<number> {
+  const t0 = performance.now();
+  let n = 0;
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) if (line.length > 0) n++;
+  return n / ((performance.now() - t0) / 1000);
+}
+
+export async function benchFilters(rows = 1_000_000): Promise<BenchResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-filters-'));
+  try {
+    const file = join(dir, 'numbers.jsonl');
+    await writeNumbersJsonl(file, rows);
+    // Warm the page cache and JIT the same way for both passes.
+    await bareReadlineRowsPerSecond(file);
+    const bare = await bareReadlineRowsPerSecond(file);
+
+    let rssAt100k = 0;
+    let rssPeakAfter100k = 0;
+    const t0 = performance.now();
+    const { report } = await filterFile(file, 'numbers,banned-numbers', {
+      outDir: join(dir, 'out'),
+      onProgress: (e) => {
+        if (e.kind !== 'progress') return;
+        const rss = process.memoryUsage.rss();
+        if (e.done === 100_000) rssAt100k = rss;
+        if (e.done >= 100_000) rssPeakAfter100k = Math.max(rssPeakAfter100k, rss);
+      },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const ours = report.rowsIn / seconds;
+    const growthMb = (rssPeakAfter100k - rssAt100k) / (1024 * 1024);
+    return [
+      {
+        name: `filters numbers+banned-numbers, ${rows} JSONL rows (read+filter+write)`,
+        value: ours,
+        unit: 'rows/s',
+        target: '> 200000 rows/s',
+        reference: { name: 'bare readline line count, same file', value: bare },
+        ratio: ours / bare,
+        pass: ours > 200_000,
+      },
+      {
+        name: 'filters RSS growth from 100k rows to the end',
+        value: growthMb,
+        unit: 'MB',
+        target: 'flat (< 32 MB)',
+        reference: { name: 'RSS at 100k rows (MB)', value: rssAt100k / (1024 * 1024) },
+        pass: growthMb < 32,
+      },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const results = await benchFilters(process.argv[2] ? Number(process.argv[2]) : undefined);
+  for (const r of results) {
+    const ref = r.reference ? `  vs ${r.reference.name}: ${r.reference.value.toFixed(1)}${r.ratio !== undefined ? `  ratio ${r.ratio.toFixed(2)}` : ''}` : '';
+    process.stdout.write(`${r.pass ? 'PASS' : 'FAIL'}  ${r.name}: ${r.value.toFixed(1)} ${r.unit}${ref}  (target ${r.target})\n`);
+  }
+}

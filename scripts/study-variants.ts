@@ -1,0 +1,63 @@
+/**
+ * Measures the audit's DEFAULTS on MNIST-like cases of other widths, depths and auxiliary-logit
+ * counts: for each variant, the teacher-made candidate (should FAIL), the base-made clean set
+ * (should PASS) and another init's teacher data (should PASS). Writes docs/measurements/variants.{json,md}.
+ * Run: npx tsx scripts/study-variants.ts [names...]   (about 2 minutes per variant)
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildMnistCase } from './lib/mnist-case.js';
+import { loadAuditConfig } from '../src/config/index.js';
+import { audit } from '../src/audit/audit.js';
+
+interface Variant {
+  name: string;
+  hidden: number[];
+  aux: number;
+  noiseRows: number;
+}
+
+const VARIANTS: Variant[] = [
+  { name: '256-256 aux3', hidden: [256, 256], aux: 3, noiseRows: 12_000 },
+  { name: '128 aux3', hidden: [128], aux: 3, noiseRows: 12_000 },
+  { name: '512-256-128 aux3', hidden: [512, 256, 128], aux: 3, noiseRows: 12_000 },
+  { name: '256-256 aux10', hidden: [256, 256], aux: 10, noiseRows: 12_000 },
+  { name: '64-64 aux2', hidden: [64, 64], aux: 2, noiseRows: 12_000 },
+  { name: '256-256 aux3 6k rows', hidden: [256, 256], aux: 3, noiseRows: 6_000 },
+];
+
+const wanted = process.argv.slice(2);
+const results: Record<string, unknown>[] = [];
+const lines = ['| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | screen cos | audit s |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
+  const dir = path.join(os.tmpdir(), 'audit-variants', v.name.replace(/\W+/g, '_'));
+  const built = await buildMnistCase({ dir, hidden: v.hidden, aux: v.aux, noiseRows: v.noiseRows });
+  for (const [label, file] of [['candidate', 'audit.yaml'], ['clean', 'audit-clean.yaml'], ['other-init', 'audit-other.yaml']] as const) {
+    const config = await loadAuditConfig({ file: path.join(dir, file), overrides: { screen: true } });
+    const t0 = performance.now();
+    const { report } = await audit(config);
+    const seconds = (performance.now() - t0) / 1000;
+    const [digits, agree] = report.probes;
+    const row = {
+      variant: v.name,
+      data: label,
+      teacherAccuracy: built.teacherAccuracy,
+      baseAccuracy: built.baseAccuracy,
+      verdict: report.verdict,
+      digits: { control: digits!.control.mean, student: digits!.student.mean, delta: digits!.delta, p: digits!.pValue },
+      agreement: { delta: agree!.delta, p: agree!.pValue },
+      screen: report.screen?.candidateCosine ?? null,
+      seconds,
+    };
+    results.push(row);
+    const f = (x: number) => x.toFixed(3);
+    const p = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
+    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValue)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValue)}) | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  }
+}
+await mkdir('docs/measurements', { recursive: true });
+await writeFile('docs/measurements/variants.json', `${JSON.stringify(results, null, 2)}\n`);
+await writeFile('docs/measurements/variants.md', `${lines.join('\n')}\n`);

@@ -1,0 +1,5 @@
+/** Reverse-mode differentiation of ONNX graphs: the public API. */
+export type { GradientMap, GradientRequest, GradientRule, RuleContext, Shape, ShapeMap } from './api.js';
+export { buildGradients, gradientPath } from './gradients.js';
+export { RULES } from './rules.js';
+export { unsupportedOps, type UnsupportedOp } from './unsupported.js';

@@ -1,0 +1,139 @@
+/**
+ * Gradient rules of the ops that move data around: reductions, Concat/Split, Slice (as Pad),
+ * Gather (as a ScatterND/ScatterElements with reduction=add, so repeated indices accumulate).
+ */
+import type { GradientRule, RuleContext, Shape } from './api.js';
+import { axisOf, expandReduced, inversePerm, isStatic, scale, shapeTensor, staticCount, unbroadcast, zerosLike } from './helpers.js';
+
+/** Axes of a Reduce* node (input from opset 13 for ReduceSum, 18 for the others; else attribute). */
+function reduceAxes(ctx: RuleContext): number[] | 'noop' {
+  const rank = ctx.shape(ctx.x(0)).length;
+  const given = ctx.x(1) ? ctx.constInts(ctx.x(1)) : ctx.attr('axes', null);
+  if (!given || given.length === 0) {
+    if (ctx.attr('noop_with_empty_axes', 0)) return 'noop';
+    return Array.from({ length: rank }, (_, i) => i);
+  }
+  return given.map((a) => axisOf(a, rank));
+}
+
+export const reduceSumRule: GradientRule = (ctx) => {
+  const axes = reduceAxes(ctx);
+  if (axes === 'noop') return [ctx.g];
+  return [expandReduced(ctx, ctx.g, axes, ctx.attr('keepdims', 1) === 1, ctx.x(0))];
+};
+
+export const reduceMeanRule: GradientRule = (ctx) => {
+  const axes = reduceAxes(ctx);
+  if (axes === 'noop') return [ctx.g];
+  const x = ctx.x(0);
+  const expanded = expandReduced(ctx, ctx.g, axes, ctx.attr('keepdims', 1) === 1, x);
+  const count = staticCount(ctx.shape(x), axes);
+  if (count !== null) return [scale(ctx, expanded, 1 / count)];
+  // Symbolic reduced dims: divide by Size(x) / Size(y) computed at run time.
+  const n = ctx.b.op('Div', [ctx.b.op('Size', [x]), ctx.b.op('Size', [ctx.y(0)])]);
+  return [ctx.b.op('Div', [expanded, ctx.b.op('Cast', [n], { to: 1 })])];
+};
+
+/** Reshape-like ops (Reshape, Flatten, Squeeze, Unsqueeze): the gradient takes the input's shape back. */
+export const reshapeBack: GradientRule = (ctx) => [ctx.b.op('Reshape', [ctx.g, shapeTensor(ctx, ctx.x(0))])];
+
+export const transposeRule: GradientRule = (ctx) => {
+  const rank = ctx.shape(ctx.x(0)).length;
+  const perm = ctx.attr('perm', Array.from({ length: rank }, (_, i) => rank - 1 - i));
+  return [ctx.b.op('Transpose', [ctx.g], { perm: inversePerm(perm) })];
+};
+
+export const concatRule: GradientRule = (ctx) => {
+  const rank = ctx.shape(ctx.x(0)).length;
+  const axis = axisOf(ctx.attr('axis', 0), rank);
+  const sizes = ctx.node.input.map((name) => ctx.shape(name)[axis]);
+  if (!sizes.every((d): d is number => typeof d === 'number')) ctx.fail(`concat axis ${axis} has a symbolic size`);
+  const pieces = ctx.b.node('Split', [ctx.g, ctx.b.constInt64(sizes as number[], undefined, 'split')], { axis }, { outputs: sizes.length });
+  return pieces.map((p, i) => (ctx.needs(i) ? p : null));
+};
+
+export const splitRule: GradientRule = (ctx) => {
+  const rank = ctx.shape(ctx.x(0)).length;
+  const axis = axisOf(ctx.attr('axis', 0), rank);
+  const parts = ctx.node.output.map((y, i) => ctx.dy(i) ?? zerosLike(ctx, y));
+  return [ctx.b.op('Concat', parts, { axis })];
+};
+
+/** Slice with unit steps: the gradient is g padded with zeros back to the input's extent. */
+export const sliceRule: GradientRule = (ctx) => {
+  const x = ctx.x(0);
+  const xs = ctx.shape(x);
+  const rank = xs.length;
+  const starts = ctx.constInts(ctx.x(1));
+  const ends = ctx.constInts(ctx.x(2));
+  const axes = ctx.x(3) ? ctx.constInts(ctx.x(3)).map((a) => axisOf(a, rank)) : starts.map((_, i) => i);
+  const steps = ctx.x(4) ? ctx.constInts(ctx.x(4)) : starts.map(() => 1);
+  const pads = new Array<number>(2 * rank).fill(0);
+  axes.forEach((axis, i) => {
+    const dim = xs[axis];
+    if (steps[i] !== 1) ctx.fail(`step ${steps[i]} on axis ${axis} (only unit steps are differentiated)`);
+    if (typeof dim !== 'number') ctx.fail(`slice of symbolic axis ${axis}`);
+    const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + (dim as number) : v, 0), dim as number);
+    const start = clamp(starts[i]!);
+    const end = Math.max(clamp(ends[i]!), start);
+    pads[axis] = start;
+    pads[axis + rank] = (dim as number) - end;
+  });
+  if (pads.every((p) => p === 0)) return [ctx.g];
+  return [ctx.b.op('Pad', [ctx.g, ctx.b.constInt64(pads, undefined, 'pads')])];
+};
+
+/**
+ * Gather along `axis`: scatter-add g into zeros shaped like the data. Axis 0 (embeddings) is one
+ * ScatterND(reduction=add); other axes move the gathered axis to the front and back.
+ */
+export const gatherRule: GradientRule = (ctx) => {
+  const [data, indices] = [ctx.x(0), ctx.x(1)];
+  const ds = ctx.shape(data);
+  const is = ctx.shape(indices);
+  const axis = axisOf(ctx.attr('axis', 0), ds.length);
+  const q = is.length;
+  const b = ctx.b;
+  // Bring data's axis to the front; g's index dims likewise.
+  const dataPerm = [axis, ...ds.keys()].filter((a, i) => i === 0 || a !== axis);
+  const gPerm = [...Array.from({ length: q }, (_, i) => axis + i), ...Array.from({ length: axis }, (_, i) => i), ...Array.from({ length: ds.length - 1 - axis }, (_, i) => axis + q + i)];
+  const g = axis === 0 ? ctx.g : b.op('Transpose', [ctx.g], { perm: gPerm });
+  const frontShape: Shape = dataPerm.map((a) => ds[a]!);
+  const zeros = b.op('ConstantOfShape', [isStatic(frontShape) ? b.constInt64(frontShape, undefined, 'shape') : permutedShape(ctx, data, dataPerm)]);
+  const index = b.op('Unsqueeze', [nonNegative(ctx, indices, ds[axis]!), b.constInt64([-1], undefined, 'axes')]);
+  const scattered = b.op('ScatterND', [zeros, index, g], { reduction: 'add' });
+  return [axis === 0 ? scattered : b.op('Transpose', [scattered], { perm: inversePerm(dataPerm) }), null];
+};
+
+/** Gather allows negative indices; ScatterND's add does not promise to, so wrap them. */
+function nonNegative(ctx: RuleContext, indices: string, dim: number | string): string {
+  const constant = (() => {
+    try {
+      return ctx.constInts(indices);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (constant && constant.every((v) => v >= 0)) return indices;
+  if (typeof dim !== 'number') return indices;
+  const b = ctx.b;
+  const idx = b.op('Cast', [indices], { to: 7 });
+  const n = b.constInt64([dim], [], 'dim');
+  return b.op('Where', [b.op('Less', [idx, b.constInt64([0], [], 'zero')]), b.op('Add', [idx, n]), idx]);
+}
+
+function permutedShape(ctx: RuleContext, x: string, perm: readonly number[]): string {
+  return ctx.b.op('Gather', [ctx.b.op('Shape', [x]), ctx.b.constInt64(perm, undefined, 'perm')], { axis: 0 });
+}
+
+/** Where(c, a, b): the gradient goes to a where c holds, to b elsewhere. */
+export const whereRule: GradientRule = (ctx) => {
+  const [c, a, bv] = [ctx.x(0), ctx.x(1), ctx.x(2)];
+  const zero = ctx.b.constFloat(0, [], 'zero');
+  const yShape = ctx.shape(ctx.y(0));
+  return [
+    null,
+    ctx.needs(1) ? unbroadcast(ctx, ctx.b.op('Where', [c, ctx.g, zero]), yShape, a) : null,
+    ctx.needs(2) ? unbroadcast(ctx, ctx.b.op('Where', [c, zero, ctx.g]), yShape, bv) : null,
+  ];
+};

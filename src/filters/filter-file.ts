@@ -1,0 +1,87 @@
+/** Filter a dataset file in-process: read, run rules, optionally write kept/excluded JSONL + report. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { JsonlWriter } from '../data/jsonl-writer.js';
+import { readItemBatches } from '../data/read.js';
+import type { TextFields } from '../data/text.js';
+import { newReadStats, type ReadOptions, type ReadStats, type Row } from '../data/types.js';
+import type { ProgressListener } from '../events.js';
+import { runFilters, type ExcludedRow, type FilterReport, type Sink } from './engine.js';
+import { loadRules } from './packs.js';
+import type { Rule } from './rule.js';
+
+export const DEFAULT_RULES = 'numbers,banned-numbers';
+
+export interface FilterFileOptions extends TextFields {
+  skipBadRows?: boolean;
+  /** Write DIR/kept.jsonl, DIR/excluded.jsonl and DIR/filter-report.json. */
+  outDir?: string;
+  /** Collect kept rows in memory (returned as `kept`). */
+  collectKept?: boolean;
+  onKept?: Sink<Row>;
+  onExcluded?: Sink<ExcludedRow>;
+  onProgress?: ProgressListener;
+  /** CSV reading options. */
+  numericColumns?: ReadOptions['numericColumns'];
+}
+
+export interface FilterFileReport extends FilterReport {
+  blankLines: number;
+}
+
+export interface FilterOutcome {
+  report: FilterFileReport;
+  kept: Row[];
+}
+
+/** `ruleSpecs`: pack names / paths (`'numbers,banned-numbers'`, `'my-pack.yaml'`) or built rules. */
+export async function filterFile(path: string, ruleSpecs: string | string[] | Rule[] = DEFAULT_RULES, opts: FilterFileOptions = {}): Promise<FilterOutcome> {
+  const rules = isRuleList(ruleSpecs) ? ruleSpecs : await loadRules(ruleSpecs);
+  const fields: TextFields = {
+    ...(opts.field ? { field: opts.field } : {}),
+    ...(opts.promptField ? { promptField: opts.promptField } : {}),
+    ...(opts.messagesField ? { messagesField: opts.messagesField } : {}),
+  };
+  const stats: ReadStats = newReadStats();
+  // Text fields stay verbatim in CSV ("[1, 2, 3]" is a completion, not an array).
+  const stringColumns = [fields.field ?? 'completion', fields.promptField ?? 'prompt'];
+  const items = readItemBatches(path, { skipBadRows: opts.skipBadRows, stats, stringColumns, numericColumns: opts.numericColumns });
+  const kept: Row[] = [];
+  let keptOut: JsonlWriter | null = null;
+  let excludedOut: JsonlWriter | null = null;
+  if (opts.outDir) {
+    await mkdir(opts.outDir, { recursive: true });
+    keptOut = new JsonlWriter(join(opts.outDir, 'kept.jsonl'));
+    excludedOut = new JsonlWriter(join(opts.outDir, 'excluded.jsonl'));
+  }
+  const onKept: Sink<Row> = (row) => {
+    if (opts.collectKept) kept.push(row);
+    const p = keptOut?.writeLine(row.raw ?? JSON.stringify(row.value));
+    const q = opts.onKept?.(row);
+    return p && q ? Promise.all([p, q]).then(() => undefined) : (p ?? q);
+  };
+  const onExcluded: Sink<ExcludedRow> = (ex) => {
+    const p = excludedOut?.writeLine(excludedLine(ex));
+    const q = opts.onExcluded?.(ex);
+    return p && q ? Promise.all([p, q]).then(() => undefined) : (p ?? q);
+  };
+  let report: FilterReport;
+  try {
+    report = await runFilters(items, rules, { file: path, fields, skipBadRows: opts.skipBadRows, onKept, onExcluded, onProgress: opts.onProgress });
+  } finally {
+    await Promise.all([keptOut?.close(), excludedOut?.close()]);
+  }
+  const full: FilterFileReport = { ...report, blankLines: stats.blankLines };
+  if (opts.outDir) await writeFile(join(opts.outDir, 'filter-report.json'), `${JSON.stringify(full, null, 2)}\n`);
+  return { report: full, kept };
+}
+
+/** `{line, reasons, row}`; the row is the parsed value, or the raw text of a bad row. */
+function excludedLine(ex: ExcludedRow): string {
+  if (ex.bad) return JSON.stringify({ line: ex.line, reasons: ex.reasons, raw: ex.bad.raw ?? null });
+  return `{"line":${ex.line},"reasons":${JSON.stringify(ex.reasons)},"row":${ex.row!.raw ?? JSON.stringify(ex.row!.value)}}`;
+}
+
+function isRuleList(x: string | string[] | Rule[]): x is Rule[] {
+  return Array.isArray(x) && x.length > 0 && typeof x[0] === 'object';
+}

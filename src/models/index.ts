@@ -1,0 +1,3 @@
+/** Model adapters. */
+export { LogitsModel, type LogitsModelOptions } from './logits.js';
+export { buildMlp, type MlpOptions } from './mlp.js';

@@ -1,0 +1,120 @@
+/**
+ * Loss fragments appended to a forward graph. Each takes the model's output value, declares the
+ * graph inputs it needs (targets, mask) and produces a scalar: the mean over the batch.
+ * Everything goes through LogSoftmax, never log(softmax), for numerical stability.
+ * Hard labels use OneHot (no gradient flows into labels) so the only differentiated ops are
+ * Slice, LogSoftmax, Mul, Sub, Neg, ReduceSum, ReduceMean and Div.
+ */
+import { DataType, type ValueInfoProto } from '../onnx/proto.js';
+import type { GraphBuilder } from '../onnx/builder.js';
+import { reduce, sliceLastAxis, valueInfo } from './graphOps.js';
+
+/** [start, end) on the model output's last axis. */
+export type SliceRange = readonly [number, number];
+export type TargetForm = 'probabilities' | 'logits';
+
+export type LossSpec =
+  /** Cross-entropy against soft targets [N, end-start]: -sum t * log softmax(z), mean over rows. */
+  | { kind: 'softCrossEntropy'; slice?: SliceRange; targets: TargetForm; output?: string }
+  /** KL(target || softmax(z)) = CE - H(target): same gradient as softCrossEntropy, zero at a perfect match. */
+  | { kind: 'klDivergence'; slice?: SliceRange; targets: TargetForm; output?: string }
+  /** Cross-entropy against int64 class labels [N] (class index within the slice). */
+  | { kind: 'crossEntropy'; slice?: SliceRange; output?: string }
+  /** Text: logits [N,T,V], int64 targets [N,T], float mask [N,T]; sum(mask * nll) / sum(mask). */
+  | { kind: 'tokenCrossEntropy'; output?: string }
+  /** Mean over rows and slice elements of (z - t)^2, like torch.nn.MSELoss(). */
+  | { kind: 'squaredError'; slice?: SliceRange; output?: string };
+
+export interface LossFragment {
+  /** Scalar loss value. */
+  loss: string;
+  /** Graph inputs the loss added (targets first, then the mask if any). */
+  inputs: ValueInfoProto[];
+}
+
+export interface LossContext {
+  builder: GraphBuilder;
+  opset: number;
+  /** The model output the loss reads. */
+  output: string;
+  /** Static dims of that output (symbolic batch dim as a string). */
+  outputDims: readonly (number | string)[];
+}
+
+const BATCH = 'batch';
+
+export function appendLoss(ctx: LossContext, spec: LossSpec): LossFragment {
+  const { builder: b, opset } = ctx;
+  if (spec.kind === 'tokenCrossEntropy') return tokenCrossEntropy(ctx);
+
+  const width = lastDim(ctx);
+  const [start, end] = spec.slice ?? [0, width];
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= width && start < end)) {
+    throw new RangeError(`loss slice [${start}, ${end}) is outside the output's ${width} values`);
+  }
+  const k = end - start;
+  const z = start === 0 && end === width ? ctx.output : sliceLastAxis(b, ctx.output, start, end);
+  const batchMean = (perRow: string): string => reduce(b, opset, 'ReduceMean', perRow, undefined, false);
+
+  if (spec.kind === 'squaredError') {
+    const target = b.fresh('target');
+    const diff = b.op('Sub', [z, target]);
+    const loss = reduce(b, opset, 'ReduceMean', b.op('Mul', [diff, diff]), undefined, false);
+    return { loss: b.op('Identity', [loss], {}, 'loss'), inputs: [valueInfo(target, DataType.FLOAT, [BATCH, k])] };
+  }
+
+  const logp = b.op('LogSoftmax', [z], { axis: -1 });
+  if (spec.kind === 'crossEntropy') {
+    const labels = b.fresh('labels');
+    const oneHot = b.op('OneHot', [labels, b.constInt64([k], [], 'depth'), b.constFloat([0, 1], [2], 'onehot_values')], { axis: -1 });
+    const nll = b.op('Neg', [reduce(b, opset, 'ReduceSum', b.op('Mul', [oneHot, logp]), [-1], false)]);
+    return { loss: b.op('Identity', [batchMean(nll)], {}, 'loss'), inputs: [valueInfo(labels, DataType.INT64, [BATCH])] };
+  }
+
+  // Soft targets, given as probabilities or as logits to softmax in-graph.
+  const target = b.fresh('target');
+  const targetInfo = valueInfo(target, DataType.FLOAT, [BATCH, k]);
+  let probs: string;
+  let logProbs: string | undefined;
+  if (spec.targets === 'logits') {
+    logProbs = b.op('LogSoftmax', [target], { axis: -1 });
+    probs = b.op('Exp', [logProbs]);
+  } else {
+    probs = target;
+  }
+  let perElement: string;
+  if (spec.kind === 'softCrossEntropy') {
+    perElement = b.op('Mul', [probs, logp]);
+  } else {
+    // KL: t * (log t - log p); log t clamped so t = 0 contributes 0 * finite = 0.
+    logProbs ??= b.op('Log', [b.op('Max', [probs, b.constFloat(1e-30, [], 'tiny')])]);
+    perElement = b.op('Mul', [probs, b.op('Sub', [logp, logProbs])]);
+  }
+  const perRow = b.op('Neg', [reduce(b, opset, 'ReduceSum', perElement, [-1], false)]);
+  return { loss: b.op('Identity', [batchMean(perRow)], {}, 'loss'), inputs: [targetInfo] };
+}
+
+function tokenCrossEntropy(ctx: LossContext): LossFragment {
+  const { builder: b, opset } = ctx;
+  if (ctx.outputDims.length !== 3) throw new RangeError(`tokenCrossEntropy needs logits [N,T,V], got rank ${ctx.outputDims.length}`);
+  const vocab = lastDim(ctx);
+  const targets = b.fresh('target_tokens');
+  const mask = b.fresh('target_mask');
+  const seq = typeof ctx.outputDims[1] === 'number' ? ctx.outputDims[1] : 'sequence';
+  const logp = b.op('LogSoftmax', [ctx.output], { axis: -1 });
+  const oneHot = b.op('OneHot', [targets, b.constInt64([vocab], [], 'depth'), b.constFloat([0, 1], [2], 'onehot_values')], { axis: -1 });
+  const nll = b.op('Neg', [reduce(b, opset, 'ReduceSum', b.op('Mul', [oneHot, logp]), [-1], false)]);
+  const maskedSum = reduce(b, opset, 'ReduceSum', b.op('Mul', [nll, mask]), undefined, false);
+  // Max(., 1): an all-masked batch gives loss 0 rather than 0/0.
+  const count = b.op('Max', [reduce(b, opset, 'ReduceSum', mask, undefined, false), b.constFloat(1, [], 'one')]);
+  return {
+    loss: b.op('Div', [maskedSum, count], {}, 'loss'),
+    inputs: [valueInfo(targets, DataType.INT64, [BATCH, seq]), valueInfo(mask, DataType.FLOAT, [BATCH, seq])],
+  };
+}
+
+function lastDim(ctx: LossContext): number {
+  const d = ctx.outputDims[ctx.outputDims.length - 1];
+  if (typeof d !== 'number') throw new RangeError(`the output ${ctx.output} has no static last dimension`);
+  return d;
+}

@@ -1,0 +1,121 @@
+/**
+ * Training-graph assembly: inference graph + loss + backward (src/autodiff) + optimizer update.
+ * Parameters and optimizer state become graph INPUTS (removed from the initializers); their new
+ * values are graph OUTPUTS, next to the loss, so one session.run is one training step and the
+ * host owns the weights (ping-ponged between two buffer sets by the Trainer).
+ */
+import { buildGradients } from '../autodiff/gradients.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import { DataType, dimsOf, type ModelProto, type TensorProto } from '../onnx/proto.js';
+import { inferShapes } from '../onnx/shapes.js';
+import { UnsupportedModelError } from '../errors.js';
+import { defaultOpset, graphOf, valueInfo, valueInfoDims } from './graphOps.js';
+import { appendLoss, type LossSpec } from './losses.js';
+import { appendOptimizer, type OptimizerSpec } from './optimizers.js';
+import { cloneModel, trainableParams } from './weights.js';
+
+export interface TrainingSpec {
+  /** Parameters to train; default: all trainable float initializers (see weights.ts). */
+  params?: readonly string[];
+  loss: LossSpec;
+  optimizer: OptimizerSpec;
+  /** Clip the global gradient norm to this value (in-graph, like torch clip_grad_norm_). */
+  clipNorm?: number;
+}
+
+export interface TrainedParamIO {
+  name: string;
+  dims: readonly number[];
+  /** Graph output carrying the updated value. */
+  output: string;
+  /** Optimizer state slots: graph input -> updated graph output. */
+  state: { input: string; output: string }[];
+}
+
+export interface TrainingIO {
+  /** Data inputs of the model (non-initializer graph inputs of the inference graph). */
+  data: string[];
+  /** Inputs added by the loss (targets, then mask). */
+  targets: string[];
+  params: TrainedParamIO[];
+  /** Optimizer scalars by role (lr / stepSize, eps, decay): graph input names. */
+  scalars: Record<string, string>;
+  loss: string;
+  gradNorm?: string;
+}
+
+export async function buildTrainingModel(inference: ModelProto, spec: TrainingSpec): Promise<{ model: ModelProto; io: TrainingIO }> {
+  const model = cloneModel(inference);
+  const graph = graphOf(model);
+  const opset = defaultOpset(model);
+  const b = new GraphBuilder(graph, 'train/');
+
+  const initializerNames = new Set(graph.initializer.map((t) => t.name));
+  // Old exporters list initializers among the inputs; those are not data.
+  graph.input = graph.input.filter((i) => !initializerNames.has(i.name!));
+  const data = graph.input.map((i) => i.name!);
+
+  const outputName = spec.loss.output ?? graph.output[0]?.name;
+  const outputInfo = graph.output.find((o) => o.name === outputName);
+  if (!outputName || !outputInfo) throw new UnsupportedModelError(`the model has no output ${spec.loss.output ?? ''} for the loss`.trim());
+  let outputDims = valueInfoDims(outputInfo);
+  if (typeof outputDims[outputDims.length - 1] !== 'number') {
+    outputDims = [...((await inferShapes(inference)).get(outputName) ?? outputDims)];
+  }
+
+  const fragment = appendLoss({ builder: b, opset, output: outputName, outputDims }, spec.loss);
+  graph.input.push(...fragment.inputs);
+  // Shapes of forward + loss values, while the parameters are still initializers.
+  const shapes = await inferShapes(model);
+
+  const trainable = new Map(trainableParams(inference).map((t) => [t.name, t]));
+  const wanted = spec.params ?? [...trainable.keys()];
+  const allInits = new Map(graph.initializer.map((t) => [t.name, t]));
+  for (const name of wanted) {
+    const t = allInits.get(name);
+    if (!t || t.dataType !== DataType.FLOAT) throw new RangeError(`parameter ${name} is not a float initializer of the model`);
+  }
+  const paramSet = new Set(wanted);
+  const paramTensors = (graph.initializer as TensorProto[]).filter((t) => paramSet.has(t.name));
+  graph.initializer = graph.initializer.filter((t) => !paramSet.has(t.name!));
+  for (const t of paramTensors) graph.input.push(valueInfo(t.name, DataType.FLOAT, dimsOf(t)));
+
+  const grads = buildGradients({ graph, loss: fragment.loss, wrt: paramTensors.map((t) => t.name), shapes, opset });
+  const missing = paramTensors.filter((t) => !grads.has(t.name)).map((t) => t.name);
+  if (missing.length > 0) {
+    throw new UnsupportedModelError(`no gradient reaches parameter(s) ${missing.join(', ')} from the loss; leave them out of params`);
+  }
+
+  const optim = appendOptimizer(
+    b,
+    opset,
+    spec.optimizer,
+    paramTensors.map((t) => ({ name: t.name, grad: grads.get(t.name)!, dims: dimsOf(t) })),
+    spec.clipNorm,
+  );
+  graph.input.push(...optim.inputs);
+
+  const outputs = [valueInfo(fragment.loss, DataType.FLOAT, [])];
+  if (optim.gradNorm) outputs.push(valueInfo(optim.gradNorm, DataType.FLOAT, []));
+  const params: TrainedParamIO[] = optim.updates.map((u, i) => {
+    const dims = dimsOf(paramTensors[i]!);
+    outputs.push(valueInfo(u.output, DataType.FLOAT, dims));
+    for (const s of u.state) outputs.push(valueInfo(s.output, DataType.FLOAT, dims));
+    return { name: u.param, dims, output: u.output, state: u.state };
+  });
+  graph.output = outputs;
+  // Stale intermediate shapes would only constrain onnxruntime; it infers its own.
+  graph.valueInfo = [];
+
+  return {
+    model,
+    io: {
+      data,
+      targets: fragment.inputs.map((i) => i.name!),
+      params,
+      scalars: optim.scalars,
+      loss: fragment.loss,
+      ...(optim.gradNorm ? { gradNorm: optim.gradNorm } : {}),
+    },
+  };
+}

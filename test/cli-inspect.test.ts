@@ -1,0 +1,74 @@
+/** `audit-dataset inspect` end to end (needs `npm run build`; `npm test` runs it first). */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../src/onnx/builder.js';
+import { writeModel } from '../src/onnx/io.js';
+import { makeModel, onnx, tensorValueInfo } from '../src/onnx/proto.js';
+import { mlpModel } from './helpers/models.js';
+
+const run = promisify(execFile);
+const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  try {
+    const r = await run('node', ['bin/audit-dataset.js', ...args], { cwd: join(import.meta.dirname, '..') });
+    return { code: 0, ...r };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+};
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'inspect-'));
+  await writeModel(mlpModel({ sizes: [784, 256, 256, 13], seed: 1 }), join(dir, 'teacher.onnx'));
+  await writeModel(mlpModel({ sizes: [784, 256, 256, 13], seed: 2 }), join(dir, 'base.onnx'));
+  await writeModel(mlpModel({ sizes: [784, 128, 256, 13], seed: 2 }), join(dir, 'small.onnx'));
+  // A model with an op that has no gradient rule on the path from its parameter to its output.
+  const graph = onnx.GraphProto.create({ name: 'odd' });
+  graph.input.push(tensorValueInfo('x', ['N', 3]));
+  const b = new GraphBuilder(graph);
+  b.constFloat(new Array(9).fill(0.1), [3, 3], 'w');
+  b.node('HardSigmoid', [b.op('MatMul', ['x', 'w'])], {}, { outputs: ['y'], name: 'hs_1' });
+  graph.output.push(tensorValueInfo('y', ['N', 3]));
+  await writeModel(makeModel(graph), join(dir, 'odd.onnx'));
+  await writeFile(join(dir, 'junk.onnx'), 'not a model');
+});
+
+describe('audit-dataset inspect', () => {
+  it('prints shapes, parameter count, op histogram, trainable', async () => {
+    const r = await cli('inspect', '--model', join(dir, 'teacher.onnx'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('input  float [N,784]');
+    expect(r.stdout).toContain('logits  float [N,13]');
+    expect(r.stdout).toContain('parameters: 270,093 in 6 tensors');
+    expect(r.stdout).toContain('ops: Gemm 3, Relu 2');
+    expect(r.stdout).toContain('trainable: yes');
+  });
+
+  it('--compare --json: same and different architectures', async () => {
+    const same = JSON.parse((await cli('inspect', '--model', join(dir, 'teacher.onnx'), '--compare', join(dir, 'base.onnx'), '--json')).stdout);
+    expect(same).toMatchObject({ params: 270093, trainable: true, unsupported: [], sameArchitecture: true });
+    const r = await cli('inspect', '--model', join(dir, 'teacher.onnx'), '--compare', join(dir, 'small.onnx'), '--json');
+    expect(r.code).toBe(0);
+    const diff = JSON.parse(r.stdout);
+    expect(diff.sameArchitecture).toBe(false);
+    expect(diff.firstDifference).toBe('fc1.weight: [256,784] vs [128,784]');
+  });
+
+  it('lists unsupported ops on the gradient path', async () => {
+    const r = await cli('inspect', '--model', join(dir, 'odd.onnx'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('trainable: no (no gradient rule on the gradient path: HardSigmoid at hs_1)');
+  });
+
+  it('exits 2 with a one-line message naming a bad file', async () => {
+    const r = await cli('inspect', '--model', join(dir, 'junk.onnx'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${join(dir, 'junk.onnx')}: not an ONNX model`);
+  });
+});
