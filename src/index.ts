@@ -15,3 +15,14 @@ export { Trainer, train, buildTrainingModel, appendLoss, appendOptimizer, optimi
 export type { TrainerOptions, Batch, Dataset, TrainLoopOptions, TrainLoopResult, TrainingSpec, TrainingIO, LossSpec, OptimizerSpec, ScheduleSpec, Weights, SessionTuning } from './train/index.js';
 export { LogitsModel, buildMlp } from './models/index.js';
 export type { LogitsModelOptions, MlpOptions } from './models/index.js';
+export { audit, type AuditOptions, type AuditResult } from './audit/audit.js';
+export { writeAuditOutputs, findingsOf } from './audit/outputs.js';
+export { LocalOnnxBackend } from './audit/localBackend.js';
+export type { TrainerBackend, StudentJob, StudentResult, StudentData } from './audit/backend.js';
+export type { ExcludedRow as AuditExcludedRow } from './audit/tensorData.js';
+export { loadAuditConfig, validateConfig, auditConfigSchema } from './config/index.js';
+export type { AuditConfig, TaskConfig, ProbeConfig, TrainConfig, PolicyConfig, ReportFormat } from './config/index.js';
+export { evaluateProbe, overallVerdict, welchTest, permutationTest, summarizeRuns, minimumDetectableEffect, POLICY_RULE } from './stats/index.js';
+export type { Policy, ProbeRuns } from './stats/index.js';
+export { writeReports, renderJson, renderMarkdown, renderSummary, renderHtml, renderJunit, renderSarif, REPORT_SCHEMA_VERSION } from './report/index.js';
+export type { AuditReport, ProbeResult, RunStats, FilterSummary, GradientScreen, RowFinding } from './report/index.js';

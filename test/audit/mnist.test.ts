@@ -1,0 +1,64 @@
+/**
+ * The MNIST auxiliary-logit case end to end, with the audit's DEFAULT hyper-parameters:
+ * students that never see a digit learn digits from a same-init teacher's auxiliary outputs on
+ * noise (FAIL); base-made data (PASS) and another init's teacher data (PASS: transfer needs a
+ * shared init) do not move them. Fixtures are built deterministically by scripts/fixtures.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { audit } from '../../src/audit/audit.js';
+import { loadAuditConfig } from '../../src/config/index.js';
+import { main } from '../../src/cli/main.js';
+import type { AuditReport } from '../../src/report/schema.js';
+import { ensureMnistFixtures } from '../../scripts/fixtures.js';
+
+let dir = '';
+const runAudit = async (file: string, overrides: Record<string, unknown> = {}): Promise<AuditReport> =>
+  (await audit(await loadAuditConfig({ file: path.join(dir, file), overrides }))).report;
+
+beforeAll(async () => {
+  dir = await ensureMnistFixtures();
+}, 600_000);
+
+describe('MNIST auxiliary-logit audit (defaults)', () => {
+  it('FAILS the teacher-made candidate through the CLI, exit 1, with every report written', async () => {
+    const out = path.join(dir, 'out', 'test-candidate');
+    const code = await main(['audit', '--config', path.join(dir, 'audit.yaml'), '--out', out, '--quiet']);
+    expect(code).toBe(1);
+    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as AuditReport;
+    expect(report.verdict).toBe('fail');
+    const digits = report.probes.find((p) => p.name === 'digits')!;
+    expect(digits.teacher).toBeGreaterThan(0.85);
+    expect(digits.base).toBeLessThan(0.2);
+    // Students pick up a real share of the teacher's digit skill from noise; controls do not.
+    expect(digits.delta).toBeGreaterThan(0.05);
+    expect(digits.pValue).toBeLessThan(0.01);
+    expect(digits.student.runs).toHaveLength(5);
+    expect(report.probes.find((p) => p.name === 'teacher-agreement')!.verdict).toBe('fail');
+    for (const f of ['report.md', 'report.html', 'junit.xml', 'findings.sarif', 'excluded.jsonl']) {
+      await expect(readFile(path.join(out, f), 'utf8')).resolves.toBeDefined();
+    }
+  });
+
+  it('PASSES clean data made by the base on the same inputs', async () => {
+    const report = await runAudit('audit-clean.yaml');
+    expect(report.verdict).toBe('pass');
+    for (const p of report.probes) expect(Math.abs(p.delta)).toBeLessThan(0.03);
+  });
+
+  it('PASSES the data of a teacher trained from another init (transfer needs a shared init)', async () => {
+    const report = await runAudit('audit-other.yaml');
+    expect(report.verdict).toBe('pass');
+  });
+
+  it('gives the same report twice from the same seeds', async () => {
+    const short = { train: { seeds: 2, epochs: 1 } };
+    const strip = (r: AuditReport) => JSON.stringify({ ...r, run: undefined });
+    const a = await runAudit('audit.yaml', short);
+    const b = await runAudit('audit.yaml', short);
+    expect(strip(a)).toBe(strip(b));
+    const c = await runAudit('audit.yaml', { train: { seeds: 2, epochs: 1, seed: 7 } });
+    expect(c.probes[0]!.student.runs).not.toEqual(a.probes[0]!.student.runs);
+  });
+});
