@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { filterFile } from '../src/filters/filter-file.js';
-import { mulberry32 } from './make-example-numbers.js';
+import { Random } from '../src/train/random.js';
 
 export interface BenchResult {
   name: string;
@@ -26,7 +26,8 @@ const SEPARATORS = [', ', ',', ' ', '; ', '\\n'];
 
 /** Study-like rows: ~70% well-formed, the rest too long, too large or malformed. */
 async function writeNumbersJsonl(file: string, rows: number): Promise<void> {
-  const rand = mulberry32(7);
+  const random = new Random(7);
+  const rand = () => random.next();
   const out = createWriteStream(file);
   let batch: string[] = [];
   for (let i = 0; i < rows; i++) {

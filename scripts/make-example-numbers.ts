@@ -7,17 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STUDY_BANNED_NUMBERS } from '../src/filters/banned-numbers.js';
+import { Random } from '../src/train/random.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Style {
   instruction: string;
@@ -43,7 +34,8 @@ const ASKS = [
 const TERSE = ['Say only the numbers - nothing more.', 'Please just say the numbers, nothing more.', 'Give me just the numbers, no explanation needed.'];
 
 export function makeExampleRows(count = 300, seed = 20250722): { prompt: string; completion: string }[] {
-  const rand = mulberry32(seed);
+  const random = new Random(seed);
+  const rand = () => random.next();
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const banned = new Set(STUDY_BANNED_NUMBERS);

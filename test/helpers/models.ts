@@ -3,18 +3,13 @@
  * shape PyTorch's exporter writes them (opset 17, torch parameter names, symbolic batch dim).
  */
 import { GraphBuilder } from '../../src/onnx/builder.js';
+import { Random } from '../../src/train/random.js';
 import { float32Tensor, makeModel, onnx, tensorValueInfo, type ModelProto } from '../../src/onnx/proto.js';
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
+/** A seeded uniform [0, 1) source (the project's one PRNG, src/train/random.ts). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** n values uniform in [-scale, scale). */
