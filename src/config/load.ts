@@ -10,8 +10,9 @@ import YAML from 'yaml';
 import { AuditInputError } from '../errors.js';
 import { auditConfigSchema, type AuditConfig } from './schema.js';
 
-const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });
-const validate = ajv.compile(auditConfigSchema);
+// Compiled on first use: `--help` and other commands need no validator.
+let validator: ReturnType<Ajv['compile']> | undefined;
+const validate = (value: unknown) => (validator ??= new Ajv({ useDefaults: true, allErrors: false, strict: false }).compile(auditConfigSchema))(value);
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,7 +75,7 @@ export async function readConfigFile(file: string): Promise<Plain> {
 /** Validate a merged config object and fill its defaults. `source` names it in errors. */
 export function validateConfig(raw: Plain, source: string): AuditConfig {
   const copy = structuredClone(raw);
-  if (!validate(copy)) throw new AuditInputError(describeError(validate.errors![0]!, source));
+  if (!validate(copy)) throw new AuditInputError(describeError(validator!.errors![0]!, source));
   const config = copy as unknown as AuditConfig;
   const [start, end] = config.task.outputs;
   if (end <= start) throw new AuditInputError(`${source}: task.outputs [${start}, ${end}] is empty`);

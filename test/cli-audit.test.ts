@@ -1,0 +1,56 @@
+/** `audit-dataset audit` as a process: exit codes and one-line errors (dist/ is built by test/global-setup.ts). */
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { tinyCase } from './audit/tiny.js';
+
+const BIN = path.resolve('bin/audit-dataset.js');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+function expectOneLineError(r: ReturnType<typeof run>, message: RegExp): void {
+  expect(r.status).toBe(2);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+  expect(r.stderr).not.toMatch(/\bat .*\(.*:\d+:\d+\)/); // no stack trace
+}
+
+describe('audit-dataset audit (CLI)', () => {
+  it('exits 2 naming a config file that does not exist', () => {
+    expectOneLineError(run(['audit', '--config', 'no/such/audit.yaml']), /no\/such\/audit\.yaml: cannot read config file/);
+  });
+
+  it('exits 2 on an unknown flag', () => {
+    expectOneLineError(run(['audit', '--config', 'x.yaml', '--train.epoch', '3']), /Unknown argument/);
+  });
+
+  it('exits 2 naming an unknown key in the config file', async () => {
+    const c = await tinyCase();
+    const file = path.join(c.dir, 'audit.yaml');
+    await writeFile(file, stringify({ ...c.config, tarin: { seeds: 2 } }));
+    expectOneLineError(run(['audit', '--config', file]), /audit\.yaml: unknown key 'tarin'/);
+  });
+
+  it('exits 2 naming the row of a malformed dataset', async () => {
+    const c = await tinyCase();
+    await writeFile(c.data, '{"x": [1, 2, 3, 4], "t": [0.5, 0.5]}\n{"x": [1, 2, \n');
+    const file = path.join(c.dir, 'audit.yaml');
+    await writeFile(file, stringify(c.config));
+    expectOneLineError(run(['audit', '--config', file, '--quiet']), new RegExp(`${c.data.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: `));
+  });
+
+  it('runs a small audit to the end with flags overriding the file, exit 0 or 1 with the reports written', async () => {
+    const c = await tinyCase();
+    const file = path.join(c.dir, 'audit.yaml');
+    await writeFile(file, stringify(c.config));
+    const out = path.join(c.dir, 'flag-out');
+    const r = run(['audit', '--config', file, '--train.seeds', '3', '--out', out, '--formats', 'json', 'md']);
+    expect([0, 1]).toContain(r.status);
+    expect(r.stdout).toMatch(/audit-dataset .*: (PASS|FAIL)/);
+    const report = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(path.join(out, 'report.json'), 'utf8')));
+    expect(report.reproducibility.seeds).toEqual([1, 2, 3]);
+    expect(report.verdict === 'pass' ? 0 : 1).toBe(r.status);
+  });
+});
