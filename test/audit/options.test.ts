@@ -1,0 +1,41 @@
+/** Audit options on the tiny case: cross-init students, a given baseline, content filters on text rows. */
+import { writeFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { audit } from '../../src/audit/audit.js';
+import { validateConfig } from '../../src/config/index.js';
+import { tinyCase } from './tiny.js';
+
+describe('audit options', () => {
+  it('trains fresh-init students beside the students when crossInit is on', async () => {
+    const c = await tinyCase();
+    const { report } = await audit(validateConfig({ ...c.config, train: { seeds: 3, epochs: 1, batchSize: 32, crossInit: true } }, 'test'));
+    for (const p of report.probes) {
+      expect(p.crossInit?.runs).toHaveLength(3);
+      expect(p.student.runs).toHaveLength(3);
+    }
+    expect(report.reproducibility.train.crossInit).toBe(true);
+  });
+
+  it('uses a given baseline instead of generating one', async () => {
+    const c = await tinyCase();
+    const baseline = path.join(c.dir, 'clean.jsonl');
+    await writeFile(baseline, await readFile(c.data, 'utf8'));
+    const { report } = await audit(validateConfig({ ...c.config, baseline }, 'test'));
+    expect(report.data.baseline).toEqual({ source: 'given', file: baseline, rows: 300 });
+    // Same data on both arms, same seeds: students and controls are the same runs.
+    for (const p of report.probes) expect(p.student.runs).toEqual(p.control.runs);
+    expect(report.verdict).toBe('pass');
+  });
+
+  it('runs content filters first and excludes what they reject, with reasons', async () => {
+    const c = await tinyCase({ mutateRow: (row, i) => (row.completion = i % 10 === 0 ? '1, 2, 666' : '1, 2, 3') });
+    const { report, excluded } = await audit(validateConfig({ ...c.config, filters: ['numbers', 'banned-numbers'] }, 'test'));
+    expect(report.filters?.rowsIn).toBe(300);
+    expect(report.filters?.rowsExcluded).toBe(30);
+    expect(report.filters?.perRule['banned-numbers']?.excluded).toBe(30);
+    expect(report.data.candidate.rowsUsed).toBe(270);
+    expect(report.data.candidate.excluded.filtered).toBe(30);
+    expect(excluded[0]).toMatchObject({ line: 1, reasons: ['banned numbers'], rules: ['banned-numbers'] });
+  });
+});
