@@ -3,6 +3,7 @@
  * numbers + banned-numbers rules and the JSONL writers, against a bare `readline` pass over the
  * same file in the same run. Run alone: npx tsx scripts/bench-filters.ts [rows]
  */
+import type { BenchResult } from './lib/bench-result.js';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -12,15 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { filterFile } from '../src/filters/filter-file.js';
 import { Random } from '../src/train/random.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  reference?: { name: string; value: number };
-  ratio?: number;
-  pass: boolean;
-}
+export type { BenchResult } from './lib/bench-result.js';
 
 const SEPARATORS = [', ', ',', ' ', '; ', '\\n'];
 

@@ -19,7 +19,7 @@ import { LogitsModel } from '../../src/models/logits.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { train } from '../../src/train/loop.js';
 import { Random } from '../../src/train/random.js';
-import { encodeModel } from '../../src/train/weights.js';
+import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 
 const require = createRequire(import.meta.url);

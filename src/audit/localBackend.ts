@@ -11,12 +11,12 @@ import type { LossSpec } from '../train/losses.js';
 import type { OptimizerSpec } from '../train/optimizers.js';
 import type { StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
 
-function lossSpec(task: StudentJob['task']): LossSpec {
+export function lossSpec(task: StudentJob['task']): LossSpec {
   const targets = task.targetType === 'probs' ? 'probabilities' : 'logits';
   return task.loss === 'kl' ? { kind: 'klDivergence', slice: task.slice, targets } : { kind: 'squaredError', slice: task.slice };
 }
 
-function optimizerSpec(t: StudentJob['train']): OptimizerSpec {
+export function optimizerSpec(t: StudentJob['train']): OptimizerSpec {
   if (t.optimizer === 'sgd') return { kind: 'sgd', lr: t.lr, momentum: 0.9, weightDecay: t.weightDecay };
   return { kind: t.optimizer, lr: t.lr, weightDecay: t.weightDecay };
 }

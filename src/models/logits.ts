@@ -4,11 +4,11 @@
  * running one row (exporters often leave output dims symbolic). Makes teacher outputs, scores probes.
  */
 import * as ort from 'onnxruntime-node';
-import { DataType, type ModelProto } from '../onnx/proto.js';
+import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto } from '../onnx/proto.js';
+import { encodeModel } from '../onnx/io.js';
 import { UnsupportedModelError } from '../errors.js';
-import { graphOf, valueInfoDims, valueInfoElemType } from '../train/graphOps.js';
 import { createSession, type SessionTuning } from '../train/session.js';
-import { encodeModel, loadModelProto, withWeights } from '../train/weights.js';
+import { loadModelProto, withWeights } from '../train/weights.js';
 
 export interface LogitsModelOptions {
   /** Replacement values for initializers (a student's weights on the base graph). */
@@ -41,7 +41,9 @@ export class LogitsModel {
     const input = graph.input.find((i) => !initializers.has(i.name!) && valueInfoElemType(i) === DataType.FLOAT);
     const where = typeof source === 'string' ? { file: source } : {};
     if (!input) throw new UnsupportedModelError(`${typeof source === 'string' ? source : 'model'}: no float input`, where);
-    const rowDims = valueInfoDims(input).slice(1);
+    const dims = valueInfoDims(input);
+    if (!dims || dims.length === 0) throw new UnsupportedModelError(`input ${input.name} declares no shape (need [batch, ...])`, where);
+    const rowDims = dims.slice(1);
     if (!rowDims.every((d): d is number => typeof d === 'number')) {
       throw new UnsupportedModelError(`input ${input.name} has symbolic non-batch dims [${rowDims.join(', ')}]`, where);
     }

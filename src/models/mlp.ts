@@ -4,9 +4,8 @@
  * output `logits`. Weights are PyTorch's default Linear init from a seed (see init.ts).
  * Used by the benchmark, the fixtures and the tests.
  */
-import { onnx, DataType, float32Tensor, type ModelProto } from '../onnx/proto.js';
+import { onnx, float32Tensor, tensorValueInfo, type ModelProto } from '../onnx/proto.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { valueInfo } from '../train/graphOps.js';
 import { initLike } from '../train/init.js';
 
 export interface MlpOptions {
@@ -21,7 +20,7 @@ export function buildMlp(options: MlpOptions): ModelProto {
   if (sizes.length < 2) throw new RangeError('an MLP needs at least an input and an output size');
   const graph = onnx.GraphProto.create({ name: 'mlp' });
   const b = new GraphBuilder(graph);
-  graph.input.push(valueInfo('input', DataType.FLOAT, ['batch', sizes[0]!]));
+  graph.input.push(tensorValueInfo('input', ['batch', sizes[0]!]));
   let x = 'input';
   for (let layer = 1; layer < sizes.length; layer++) {
     const [fanIn, fanOut] = [sizes[layer - 1]!, sizes[layer]!];
@@ -31,7 +30,7 @@ export function buildMlp(options: MlpOptions): ModelProto {
     const y = b.node('Gemm', [x, w, bias], { transB: 1 }, { outputs: [last ? 'logits' : `fc${layer}_out`] })[0]!;
     x = last ? y : b.node('Relu', [y], {}, { outputs: [`relu${layer}_out`] })[0]!;
   }
-  graph.output.push(valueInfo('logits', DataType.FLOAT, ['batch', sizes[sizes.length - 1]!]));
+  graph.output.push(tensorValueInfo('logits', ['batch', sizes[sizes.length - 1]!]));
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'audit-dataset',

@@ -14,6 +14,8 @@ import {
   reproView,
   SCREEN_EXPLANATION,
   screenFacts,
+  attributionFacts,
+  ATTRIBUTION_EXPLANATION,
   VERDICT_LABEL,
   type Fact,
 } from './view.js';
@@ -156,6 +158,19 @@ function screenSection(report: AuditReport): string {
   ].join('\n');
 }
 
+function attributionSection(report: AuditReport): string {
+  const a = attributionFacts(report);
+  if (!a) return '';
+  return [
+    '<section id="attribution">',
+    '<h2>Row attribution</h2>',
+    `<p class="note">${esc(ATTRIBUTION_EXPLANATION)}</p>`,
+    factsTable(a.facts),
+    table(['Line', 'Score'], a.top.map(([line, score]) => [[esc(line), true], [esc(score), true]])),
+    '</section>',
+  ].join('\n');
+}
+
 function reproSection(report: AuditReport): string {
   const r = reproView(report);
   const kv = (title: string, entries: [string, string][]): string =>
@@ -195,6 +210,7 @@ export function renderHtml(report: AuditReport): string {
     filtersSection(report),
     `<section id="data"><h2>Data</h2>\n${factsTable(dataFacts(report))}\n</section>`,
     screenSection(report),
+    attributionSection(report),
     `<section id="policy"><h2>Policy</h2>\n${policyWords(report)
       .map((l) => `<p>${esc(l)}</p>`)
       .join('\n')}\n</section>`,

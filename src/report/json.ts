@@ -74,6 +74,7 @@ export const REPORT_SHAPE: Shape = obj(
   ],
   ['probes', arr(probe)],
   ['screen', obj(['candidateCosine', leaf], ['baselineCosine', leaf], ['perParameter', map(leaf)])],
+  ['attribution', obj(['metric', leaf], ['rows', leaf], ['mean', leaf], ['top10Share', leaf], ['top', arr(obj(['line', leaf], ['score', leaf]))])],
   ['policy', obj(['alpha', leaf], ['minEffect', leaf], ['test', leaf], ['rule', leaf])],
   [
     'reproducibility',

@@ -13,6 +13,8 @@ import {
   reproView,
   SCREEN_EXPLANATION,
   screenFacts,
+  attributionFacts,
+  ATTRIBUTION_EXPLANATION,
   VERDICT_LABEL,
   type Fact,
 } from './view.js';
@@ -112,6 +114,12 @@ export function renderMarkdown(report: AuditReport): string {
     if (screen.perParameter.length > 0) {
       out.push(...table(['Parameter', 'Cosine'], screen.perParameter.map(([k, v]) => [mdCode(k, true), v])), '');
     }
+  }
+
+  const attribution = attributionFacts(report);
+  if (attribution) {
+    out.push('## Row attribution', '', escapeMd(ATTRIBUTION_EXPLANATION), '', ...factTable(attribution.facts), '');
+    out.push(...table(['Line', 'Score'], attribution.top), '');
   }
 
   out.push('## Policy', '', ...policyWords(report).map(escapeMd).flatMap((l) => [l, '']));

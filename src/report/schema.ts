@@ -83,6 +83,20 @@ export interface GradientScreen {
   perParameter: Record<string, number>;
 }
 
+/**
+ * Which candidate rows carry the signal: each row scored by how far the teacher's target is from
+ * what the base itself outputs on that input. Base-made data scores 0 everywhere.
+ */
+export interface RowAttribution {
+  metric: string;
+  rows: number;
+  mean: number;
+  /** Share of the summed score carried by the top 10% of rows (0.1 when spread evenly). */
+  top10Share: number;
+  /** Highest-scoring rows, source line and score, highest first (at most 20). */
+  top: { line: number; score: number }[];
+}
+
 export interface AuditReport {
   schemaVersion: string;
   tool: { name: 'audit-dataset'; version: string };
@@ -94,6 +108,7 @@ export interface AuditReport {
   data: DataSummary;
   probes: ProbeResult[];
   screen?: GradientScreen;
+  attribution?: RowAttribution;
   policy: { alpha: number; minEffect: number; test: 'welch' | 'permutation'; rule: string };
   reproducibility: {
     inputs: { role: string; path: string; sha256: string }[];

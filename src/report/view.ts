@@ -167,6 +167,23 @@ export function screenFacts(report: AuditReport): { facts: Fact[]; perParameter:
   };
 }
 
+export function attributionFacts(report: AuditReport): { facts: Fact[]; top: [string, string][] } | null {
+  const a = report.attribution;
+  if (!a) return null;
+  return {
+    facts: [
+      { label: 'Score', value: a.metric },
+      { label: 'Rows scored', value: fmtCount(a.rows) },
+      { label: 'Mean score', value: fmt(a.mean) },
+      { label: 'Share carried by the top 10% of rows', value: fmtPercent(a.top10Share, 1) },
+    ],
+    top: a.top.slice(0, 10).map((r) => [String(r.line), fmt(r.score)]),
+  };
+}
+
+export const ATTRIBUTION_EXPLANATION =
+  'Each candidate row scored by how far its target is from what the base itself outputs on that input. High-scoring rows carry the teacher\'s difference from the base; base-made data scores 0. findings.sarif lists the top rows.';
+
 export const SCREEN_EXPLANATION =
   'Cosine between the data\'s loss gradient at the base and the direction (teacher - base). Positive means one training step on this data pulls a student toward the teacher; compare with the clean baseline.';
 

@@ -6,9 +6,8 @@
  * A bias takes its layer's fan_in (Gemm C, Conv B, or an Add right after a weight MatMul).
  * Other parameters (norm scales, embeddings) keep the model's values. Same seed, same bits.
  */
-import { dimsOf, tensorToFloat32, type ModelProto, type NodeProto } from '../onnx/proto.js';
+import { dimsOf, graphOf, tensorToFloat32, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { Random } from './random.js';
-import { graphOf } from './graphOps.js';
 import { trainableParams, type Weights } from './weights.js';
 
 export function initLike(model: ModelProto, seed: number): Weights {

@@ -7,14 +7,8 @@ import type { ProgressListener } from '../events.js';
 import { Random } from './random.js';
 import type { Batch, Trainer } from './trainer.js';
 
-/** In-memory rows: inputs row-major (rows x input width), targets rows x target width (or one label per row). */
-export interface Dataset {
-  inputs: Float32Array | BigInt64Array;
-  rows: number;
-  targets: Float32Array | BigInt64Array;
-  /** Token mask rows (text losses). */
-  mask?: Float32Array;
-}
+/** In-memory rows, shaped like one big batch: inputs row-major (rows x input width), targets rows x target width (or one label per row). */
+export type Dataset = Batch;
 
 export interface TrainLoopOptions {
   epochs: number;
@@ -57,7 +51,10 @@ export async function train(trainer: Trainer, data: Dataset, options: TrainLoopO
   return { epochLosses, steps };
 }
 
-/** Copies the selected rows into reused batch buffers (views of them for a partial batch). */
+/**
+ * Copies the selected rows into reused batch buffers (views of them for a partial batch). A full
+ * batch is always the same Batch object over the same arrays, so the Trainer reuses its tensors.
+ */
 export class Batcher {
   private readonly inputWidth: number;
   private readonly targetWidth: number;
@@ -65,6 +62,7 @@ export class Batcher {
   private readonly inputs: Float32Array | BigInt64Array;
   private readonly targets: Float32Array | BigInt64Array;
   private readonly mask: Float32Array | undefined;
+  private readonly full: Batch;
 
   constructor(private readonly data: Dataset, batchSize: number) {
     this.inputWidth = widthOf(data.inputs.length, data.rows, 'inputs');
@@ -73,12 +71,14 @@ export class Batcher {
     this.inputs = data.inputs instanceof Float32Array ? new Float32Array(batchSize * this.inputWidth) : new BigInt64Array(batchSize * this.inputWidth);
     this.targets = data.targets instanceof Float32Array ? new Float32Array(batchSize * this.targetWidth) : new BigInt64Array(batchSize * this.targetWidth);
     this.mask = data.mask ? new Float32Array(batchSize * this.maskWidth) : undefined;
+    this.full = { inputs: this.inputs, targets: this.targets, rows: batchSize, ...(this.mask ? { mask: this.mask } : {}) };
   }
 
   gather(order: ArrayLike<number>, start: number, rows: number): Batch {
     copyRows(this.data.inputs, this.inputs, order, start, rows, this.inputWidth);
     copyRows(this.data.targets, this.targets, order, start, rows, this.targetWidth);
     if (this.mask) copyRows(this.data.mask!, this.mask, order, start, rows, this.maskWidth);
+    if (rows === this.full.rows) return this.full;
     return {
       inputs: this.inputs.subarray(0, rows * this.inputWidth),
       targets: this.targets.subarray(0, rows * this.targetWidth),

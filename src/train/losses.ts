@@ -5,9 +5,9 @@
  * Hard labels use OneHot (no gradient flows into labels) so the only differentiated ops are
  * Slice, LogSoftmax, Mul, Sub, Neg, ReduceSum, ReduceMean and Div.
  */
-import { DataType, type ValueInfoProto } from '../onnx/proto.js';
+import { DataType, tensorValueInfo, type ValueInfoProto } from '../onnx/proto.js';
 import type { GraphBuilder } from '../onnx/builder.js';
-import { reduce, sliceLastAxis, valueInfo } from './graphOps.js';
+import { reduce, sliceLastAxis } from './graphOps.js';
 
 /** [start, end) on the model output's last axis. */
 export type SliceRange = readonly [number, number];
@@ -60,7 +60,7 @@ export function appendLoss(ctx: LossContext, spec: LossSpec): LossFragment {
     const target = b.fresh('target');
     const diff = b.op('Sub', [z, target]);
     const loss = reduce(b, opset, 'ReduceMean', b.op('Mul', [diff, diff]), undefined, false);
-    return { loss: b.op('Identity', [loss], {}, 'loss'), inputs: [valueInfo(target, DataType.FLOAT, [BATCH, k])] };
+    return { loss: b.op('Identity', [loss], {}, 'loss'), inputs: [tensorValueInfo(target, [BATCH, k])] };
   }
 
   const logp = b.op('LogSoftmax', [z], { axis: -1 });
@@ -68,12 +68,12 @@ export function appendLoss(ctx: LossContext, spec: LossSpec): LossFragment {
     const labels = b.fresh('labels');
     const oneHot = b.op('OneHot', [labels, b.constInt64([k], [], 'depth'), b.constFloat([0, 1], [2], 'onehot_values')], { axis: -1 });
     const nll = b.op('Neg', [reduce(b, opset, 'ReduceSum', b.op('Mul', [oneHot, logp]), [-1], false)]);
-    return { loss: b.op('Identity', [batchMean(nll)], {}, 'loss'), inputs: [valueInfo(labels, DataType.INT64, [BATCH])] };
+    return { loss: b.op('Identity', [batchMean(nll)], {}, 'loss'), inputs: [tensorValueInfo(labels, [BATCH], DataType.INT64)] };
   }
 
   // Soft targets, given as probabilities or as logits to softmax in-graph.
   const target = b.fresh('target');
-  const targetInfo = valueInfo(target, DataType.FLOAT, [BATCH, k]);
+  const targetInfo = tensorValueInfo(target, [BATCH, k]);
   let probs: string;
   let logProbs: string | undefined;
   if (spec.targets === 'logits') {
@@ -109,7 +109,7 @@ function tokenCrossEntropy(ctx: LossContext): LossFragment {
   const count = b.op('Max', [reduce(b, opset, 'ReduceSum', mask, undefined, false), b.constFloat(1, [], 'one')]);
   return {
     loss: b.op('Div', [maskedSum, count], {}, 'loss'),
-    inputs: [valueInfo(targets, DataType.INT64, [BATCH, seq]), valueInfo(mask, DataType.FLOAT, [BATCH, seq])],
+    inputs: [tensorValueInfo(targets, [BATCH, seq], DataType.INT64), tensorValueInfo(mask, [BATCH, seq])],
   };
 }
 

@@ -12,9 +12,9 @@
  *   AdamW decays first: p <- p * (1 - lr * wd) (decoupled, the scheduled lr without bias correction).
  *   Adam's weightDecay is classic L2: g <- g + wd * p. SGD: buf' = momentum * buf + g; p' = p - lr * buf'.
  */
-import { DataType, type ValueInfoProto } from '../onnx/proto.js';
+import { tensorValueInfo, type ValueInfoProto } from '../onnx/proto.js';
 import type { GraphBuilder } from '../onnx/builder.js';
-import { reduce, valueInfo } from './graphOps.js';
+import { reduce } from './graphOps.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
 
 export type OptimizerSpec =
@@ -52,12 +52,12 @@ export function appendOptimizer(b: GraphBuilder, opset: number, spec: OptimizerS
   const inputs: ValueInfoProto[] = [];
   const scalar = (role: string): string => {
     const name = b.fresh(`optim/${role}`);
-    inputs.push(valueInfo(name, DataType.FLOAT, []));
+    inputs.push(tensorValueInfo(name, []));
     return name;
   };
   const stateInput = (p: ParamToUpdate, role: string): string => {
     const name = b.fresh(`optim/${p.name}/${role}`);
-    inputs.push(valueInfo(name, DataType.FLOAT, p.dims));
+    inputs.push(tensorValueInfo(name, p.dims));
     return name;
   };
 

@@ -3,17 +3,18 @@
  * Weights and optimizer state live in two host buffer sets that ping-pong: step k reads set A and
  * onnxruntime writes the updated values straight into pre-allocated output tensors over set B
  * (measured zero-copy: no per-step copy or allocation of parameters), then the roles swap.
+ * The feeds and fetches of both directions are built once; a step only swaps in the batch tensors.
  */
 import { writeFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { DataType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
+import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
+import { encodeModel } from '../onnx/io.js';
 import { UnsupportedModelError } from '../errors.js';
 import { LogitsModel } from '../models/logits.js';
-import { graphOf, valueInfoDims, valueInfoElemType } from './graphOps.js';
 import { optimizerFeeds, type OptimizerSpec } from './optimizers.js';
 import { createSession, type SessionTuning } from './session.js';
 import { buildTrainingModel, type TrainingIO, type TrainingSpec } from './trainingGraph.js';
-import { encodeModel, readWeights, withWeights, type Weights } from './weights.js';
+import { readWeights, withWeights, type Weights } from './weights.js';
 
 export interface TrainerOptions extends TrainingSpec {
   /** Initial parameter values; default: the inference model's own initializers. */
@@ -21,11 +22,12 @@ export interface TrainerOptions extends TrainingSpec {
   session?: SessionTuning;
 }
 
-/** One batch: `rows` rows of model input, targets (float rows or int64 labels/tokens), optional token mask. */
+/** One batch (or a whole in-memory dataset): `rows` rows of model input, targets (float rows or int64 labels/tokens), optional token mask. */
 export interface Batch {
   inputs: Float32Array | BigInt64Array;
   rows: number;
   targets: Float32Array | BigInt64Array;
+  /** Token mask rows (text losses). */
   mask?: Float32Array;
 }
 
@@ -38,9 +40,22 @@ interface FeedSlot {
   dims: (number | string)[];
 }
 
-interface BufferSet {
-  arrays: Float32Array[];
-  tensors: ort.Tensor[];
+/** One ping-pong side: one array per slot (params, then each param's optimizer state). */
+type BufferSet = Float32Array[];
+
+/** A host-owned graph value: read from `input`, its update written to `output`. */
+interface Slot {
+  input: string;
+  output: string;
+  dims: readonly number[];
+  /** True for a parameter, false for optimizer state. */
+  param: boolean;
+}
+
+/** Everything session.run needs for one direction (set `from` -> set `to`), built once. */
+interface Direction {
+  feeds: Record<string, ort.Tensor>;
+  fetches: Record<string, ort.Tensor>;
 }
 
 export class Trainer {
@@ -49,31 +64,42 @@ export class Trainer {
   private inference: LogitsModel | undefined;
   private inferenceStep = -1;
   private readonly lossBuffer = new Float32Array(1);
-  private readonly lossTensor: ort.Tensor;
   private readonly gradNormBuffer = new Float32Array(1);
-  private readonly gradNormTensor: ort.Tensor;
-  /** Scalar tensors over persistent buffers, rewritten in place each step. */
-  private readonly scalarTensors: Map<string, { buffer: Float32Array; tensor: ort.Tensor }>;
+  /** Scalar inputs by role, over persistent buffers rewritten in place each step. */
+  private readonly scalars: { role: string; buffer: Float32Array }[];
+  private readonly directions: [Direction, Direction];
+  /** Last batch tensors, reused while the batch arrays and row count are the same. */
+  private readonly feedCache = new Map<string, { data: HostArray; rows: number; tensor: ort.Tensor }>();
 
   private constructor(
     private readonly inferenceModel: ModelProto,
     private readonly session: ort.InferenceSession,
     readonly io: TrainingIO,
     private readonly optimizer: OptimizerSpec,
-    /** Per slot (params, then each param's state slots): the graph input and output names. */
-    private readonly slots: { input: string; output: string; dims: readonly number[] }[],
+    private readonly slots: Slot[],
     private readonly sets: [BufferSet, BufferSet],
     private readonly dataSlot: FeedSlot,
     private readonly targetSlots: FeedSlot[],
   ) {
-    this.lossTensor = new ort.Tensor('float32', this.lossBuffer, []);
-    this.gradNormTensor = new ort.Tensor('float32', this.gradNormBuffer, []);
-    this.scalarTensors = new Map(
-      Object.values(io.scalars).map((name) => {
-        const buffer = new Float32Array(1);
-        return [name, { buffer, tensor: new ort.Tensor('float32', buffer, []) }];
-      }),
-    );
+    const scalarTensors: Record<string, ort.Tensor> = {};
+    this.scalars = Object.entries(io.scalars).map(([role, name]) => {
+      const buffer = new Float32Array(1);
+      scalarTensors[name] = new ort.Tensor('float32', buffer, []);
+      return { role, buffer };
+    });
+    const lossTensor = new ort.Tensor('float32', this.lossBuffer, []);
+    const gradNormTensor = new ort.Tensor('float32', this.gradNormBuffer, []);
+    const direction = (from: BufferSet, to: BufferSet): Direction => {
+      const feeds: Record<string, ort.Tensor> = { ...scalarTensors };
+      const fetches: Record<string, ort.Tensor> = { [io.loss]: lossTensor };
+      if (io.gradNorm) fetches[io.gradNorm] = gradNormTensor;
+      slots.forEach((slot, i) => {
+        feeds[slot.input] = new ort.Tensor('float32', from[i]!, [...slot.dims]);
+        fetches[slot.output] = new ort.Tensor('float32', to[i]!, [...slot.dims]);
+      });
+      return { feeds, fetches };
+    };
+    this.directions = [direction(sets[0], sets[1]), direction(sets[1], sets[0])];
   }
 
   static async create(inference: ModelProto, options: TrainerOptions): Promise<Trainer> {
@@ -85,18 +111,17 @@ export class Trainer {
     const inputInfo = new Map(graph.input.map((i) => [i.name!, i]));
     const slotOf = (name: string): FeedSlot => {
       const info = inputInfo.get(name) as ValueInfoProto;
-      return { name, elemType: valueInfoElemType(info), dims: valueInfoDims(info) };
+      const dims = valueInfoDims(info);
+      if (!dims || dims.length === 0) throw new UnsupportedModelError(`input ${name} declares no shape (need [batch, ...])`);
+      return { name, elemType: valueInfoElemType(info), dims };
     };
-    const slots = io.params.flatMap((p) => [
-      { input: p.name, output: p.output, dims: p.dims },
-      ...p.state.map((s) => ({ input: s.input, output: s.output, dims: p.dims })),
-    ]);
     const initial = readWeights(inference, io.params.map((p) => p.name));
     if (options.weights) for (const [k, v] of options.weights) if (initial.has(k)) initial.set(k, v);
-    const makeSet = (): BufferSet => {
-      const arrays = slots.map((s) => new Float32Array(s.dims.reduce((a, d) => a * d, 1)));
-      return { arrays, tensors: arrays.map((a, i) => new ort.Tensor('float32', a, [...slots[i]!.dims])) };
-    };
+    const slots: Slot[] = io.params.flatMap((p) => [
+      { input: p.name, output: p.output, dims: p.dims, param: true },
+      ...p.state.map((s) => ({ input: s.input, output: s.output, dims: p.dims, param: false })),
+    ]);
+    const makeSet = (): BufferSet => slots.map((s) => new Float32Array(s.dims.reduce((a, d) => a * d, 1)));
     const sets: [BufferSet, BufferSet] = [makeSet(), makeSet()];
     const session = await createSession(encodeModel(model), options.session);
     const trainer = new Trainer(inference, session, io, options.optimizer, slots, sets, slotOf(io.data[0]!), io.targets.map(slotOf));
@@ -116,13 +141,11 @@ export class Trainer {
   reset(weights?: ReadonlyMap<string, Float32Array>): void {
     const set = this.sets[this.current];
     this.slots.forEach((slot, i) => {
+      if (!slot.param) return void set[i]!.fill(0); // optimizer state
       const w = weights?.get(slot.input);
-      if (w) {
-        if (w.length !== set.arrays[i]!.length) throw new RangeError(`weight ${slot.input}: ${w.length} values, expected ${set.arrays[i]!.length}`);
-        set.arrays[i]!.set(w);
-      } else if (!this.io.params.some((p) => p.name === slot.input)) {
-        set.arrays[i]!.fill(0); // optimizer state
-      }
+      if (!w) return;
+      if (w.length !== set[i]!.length) throw new RangeError(`weight ${slot.input}: ${w.length} values, expected ${set[i]!.length}`);
+      set[i]!.set(w);
     });
     this.steps = 0;
   }
@@ -130,31 +153,28 @@ export class Trainer {
   /** One forward + backward + update on a batch; returns the batch's loss (before the update). */
   async step(batch: Batch): Promise<number> {
     this.steps++;
-    const feeds: Record<string, ort.Tensor> = {};
-    feeds[this.dataSlot.name] = feedTensor(this.dataSlot, batch.inputs, batch.rows);
+    const { feeds, fetches } = this.directions[this.current];
+    feeds[this.dataSlot.name] = this.feedTensor(this.dataSlot, batch.inputs, batch.rows);
     const [targetSlot, maskSlot] = this.targetSlots;
-    feeds[targetSlot!.name] = feedTensor(targetSlot!, batch.targets, batch.rows);
+    feeds[targetSlot!.name] = this.feedTensor(targetSlot!, batch.targets, batch.rows);
     if (maskSlot) {
       if (!batch.mask) throw new RangeError('this loss needs a mask with each batch');
-      feeds[maskSlot.name] = feedTensor(maskSlot, batch.mask, batch.rows);
+      feeds[maskSlot.name] = this.feedTensor(maskSlot, batch.mask, batch.rows);
     }
     const values = optimizerFeeds(this.optimizer, this.steps);
-    for (const [role, name] of Object.entries(this.io.scalars)) {
-      const s = this.scalarTensors.get(name)!;
-      s.buffer[0] = values[role]!;
-      feeds[name] = s.tensor;
-    }
-    const from = this.sets[this.current];
-    const to = this.sets[1 - this.current]!;
-    const fetches: Record<string, ort.Tensor> = { [this.io.loss]: this.lossTensor };
-    if (this.io.gradNorm) fetches[this.io.gradNorm] = this.gradNormTensor;
-    this.slots.forEach((slot, i) => {
-      feeds[slot.input] = from.tensors[i]!;
-      fetches[slot.output] = to.tensors[i]!;
-    });
+    for (const s of this.scalars) s.buffer[0] = values[s.role]!;
     await this.session.run(feeds, fetches);
     this.current = 1 - this.current;
     return this.lossBuffer[0]!;
+  }
+
+  /** The batch tensor for a slot: reused when the same array comes again with the same rows (the Batcher's buffers). */
+  private feedTensor(slot: FeedSlot, data: HostArray, rows: number): ort.Tensor {
+    const cached = this.feedCache.get(slot.name);
+    if (cached && cached.data === data && cached.rows === rows) return cached.tensor;
+    const tensor = feedTensor(slot, data, rows);
+    this.feedCache.set(slot.name, { data, rows, tensor });
+    return tensor;
   }
 
   /** Global gradient norm of the last step (before clipping); NaN unless clipNorm was set. */
@@ -167,7 +187,7 @@ export class Trainer {
     const set = this.sets[this.current];
     const out: Weights = new Map();
     this.slots.forEach((slot, i) => {
-      if (this.io.params.some((p) => p.name === slot.input)) out.set(slot.input, set.arrays[i]!.slice());
+      if (slot.param) out.set(slot.input, set[i]!.slice());
     });
     return out;
   }

@@ -6,10 +6,9 @@
  */
 import { buildGradients } from '../autodiff/gradients.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { DataType, dimsOf, type ModelProto, type TensorProto } from '../onnx/proto.js';
+import { DataType, defaultOpset, dimsOf, graphOf, tensorValueInfo, valueInfoDims, type ModelProto, type TensorProto } from '../onnx/proto.js';
 import { inferShapes } from '../onnx/shapes.js';
 import { UnsupportedModelError } from '../errors.js';
-import { defaultOpset, graphOf, valueInfo, valueInfoDims } from './graphOps.js';
 import { appendLoss, type LossSpec } from './losses.js';
 import { appendOptimizer, type OptimizerSpec } from './optimizers.js';
 import { cloneModel, trainableParams } from './weights.js';
@@ -48,6 +47,7 @@ export async function buildTrainingModel(inference: ModelProto, spec: TrainingSp
   const model = cloneModel(inference);
   const graph = graphOf(model);
   const opset = defaultOpset(model);
+  if (opset === 0) throw new UnsupportedModelError('the model imports no default-domain (ai.onnx) opset');
   const b = new GraphBuilder(graph, 'train/');
 
   const initializerNames = new Set(graph.initializer.map((t) => t.name));
@@ -58,7 +58,7 @@ export async function buildTrainingModel(inference: ModelProto, spec: TrainingSp
   const outputName = spec.loss.output ?? graph.output[0]?.name;
   const outputInfo = graph.output.find((o) => o.name === outputName);
   if (!outputName || !outputInfo) throw new UnsupportedModelError(`the model has no output ${spec.loss.output ?? ''} for the loss`.trim());
-  let outputDims = valueInfoDims(outputInfo);
+  let outputDims = valueInfoDims(outputInfo) ?? [];
   if (typeof outputDims[outputDims.length - 1] !== 'number') {
     outputDims = [...((await inferShapes(inference)).get(outputName) ?? outputDims)];
   }
@@ -75,10 +75,11 @@ export async function buildTrainingModel(inference: ModelProto, spec: TrainingSp
     const t = allInits.get(name);
     if (!t || t.dataType !== DataType.FLOAT) throw new RangeError(`parameter ${name} is not a float initializer of the model`);
   }
+  if (wanted.length === 0) throw new UnsupportedModelError('the model has no trainable parameters');
   const paramSet = new Set(wanted);
   const paramTensors = (graph.initializer as TensorProto[]).filter((t) => paramSet.has(t.name));
   graph.initializer = graph.initializer.filter((t) => !paramSet.has(t.name!));
-  for (const t of paramTensors) graph.input.push(valueInfo(t.name, DataType.FLOAT, dimsOf(t)));
+  for (const t of paramTensors) graph.input.push(tensorValueInfo(t.name, dimsOf(t)));
 
   const grads = buildGradients({ graph, loss: fragment.loss, wrt: paramTensors.map((t) => t.name), shapes, opset });
   const missing = paramTensors.filter((t) => !grads.has(t.name)).map((t) => t.name);
@@ -95,12 +96,12 @@ export async function buildTrainingModel(inference: ModelProto, spec: TrainingSp
   );
   graph.input.push(...optim.inputs);
 
-  const outputs = [valueInfo(fragment.loss, DataType.FLOAT, [])];
-  if (optim.gradNorm) outputs.push(valueInfo(optim.gradNorm, DataType.FLOAT, []));
+  const outputs = [tensorValueInfo(fragment.loss, [])];
+  if (optim.gradNorm) outputs.push(tensorValueInfo(optim.gradNorm, []));
   const params: TrainedParamIO[] = optim.updates.map((u, i) => {
     const dims = dimsOf(paramTensors[i]!);
-    outputs.push(valueInfo(u.output, DataType.FLOAT, dims));
-    for (const s of u.state) outputs.push(valueInfo(s.output, DataType.FLOAT, dims));
+    outputs.push(tensorValueInfo(u.output, dims));
+    for (const st of u.state) outputs.push(tensorValueInfo(st.output, dims));
     return { name: u.param, dims, output: u.output, state: u.state };
   });
   graph.output = outputs;

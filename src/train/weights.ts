@@ -2,10 +2,9 @@
  * Parameters of an inference model: which initializers are trainable, reading them out, and
  * writing a new set back (a student is the same graph with new initializers).
  */
-import { decodeModel, encodeModel, readModel } from '../onnx/io.js';
+import { decodeModel, readModel } from '../onnx/io.js';
 import { trainableParameters } from '../onnx/graph.js';
-import { graphOf } from './graphOps.js';
-import { onnx, DataType, dimsOf, tensorToFloat32, type ModelProto, type TensorProto } from '../onnx/proto.js';
+import { onnx, DataType, dimsOf, graphOf, tensorToFloat32, type ModelProto, type TensorProto } from '../onnx/proto.js';
 
 export type Weights = Map<string, Float32Array>;
 
@@ -53,5 +52,3 @@ export async function loadModelProto(source: string | Uint8Array | ModelProto): 
   if (source instanceof Uint8Array) return decodeModel(source);
   return source;
 }
-
-export { encodeModel };

@@ -101,6 +101,16 @@ export function sampleReport(): AuditReport {
       baselineCosine: -0.0042,
       perParameter: { 'h.0.attn.c_attn.weight': 0.112, 'h.0.mlp.c_fc.weight': 0.061, 'lm_head.weight': 0.0213 },
     },
+    attribution: {
+      metric: 'KL(target || base) over the target slice',
+      rows: 9_600,
+      mean: 0.0421,
+      top10Share: 0.31,
+      top: [
+        { line: 812, score: 0.412 },
+        { line: 77, score: 0.398 },
+      ],
+    },
     policy: {
       alpha: 0.05,
       minEffect: 0.05,

@@ -1,19 +1,18 @@
 /** Each loss fragment's value, run by onnxruntime, against the formula computed by hand in JS. */
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { onnx, DataType } from '../../src/onnx/proto.js';
+import { onnx, tensorValueInfo } from '../../src/onnx/proto.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { appendLoss, type LossSpec } from '../../src/train/losses.js';
-import { valueInfo } from '../../src/train/graphOps.js';
 import { Random } from '../../src/train/random.js';
 
 async function runLoss(spec: LossSpec, dims: number[], z: Float32Array, targets: Float32Array | BigInt64Array, mask?: Float32Array, opset = 17): Promise<number> {
   const graph = onnx.GraphProto.create({ name: 'loss' });
-  graph.input.push(valueInfo('z', DataType.FLOAT, ['batch', ...dims.slice(1)]));
+  graph.input.push(tensorValueInfo('z', ['batch', ...dims.slice(1)]));
   const b = new GraphBuilder(graph);
   const fragment = appendLoss({ builder: b, opset, output: 'z', outputDims: ['batch', ...dims.slice(1)] }, spec);
   graph.input.push(...fragment.inputs);
-  graph.output.push(valueInfo(fragment.loss, DataType.FLOAT, []));
+  graph.output.push(tensorValueInfo(fragment.loss, []));
   const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: opset }], graph });
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
   const feeds: Record<string, ort.Tensor> = { z: new ort.Tensor('float32', z, dims) };

@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { onnx, DataType } from '../../src/onnx/proto.js';
+import { onnx, tensorValueInfo } from '../../src/onnx/proto.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { appendOptimizer, optimizerFeeds, type OptimizerSpec } from '../../src/train/optimizers.js';
-import { valueInfo } from '../../src/train/graphOps.js';
 import { learningRateAt } from '../../src/train/schedule.js';
 import { Random } from '../../src/train/random.js';
 
@@ -19,16 +18,16 @@ async function runGraph(spec: OptimizerSpec, params: Float32Array[], grads: Floa
   const graph = onnx.GraphProto.create({ name: 'opt' });
   const b = new GraphBuilder(graph);
   const list = params.map((p, i) => {
-    graph.input.push(valueInfo(`p${i}`, DataType.FLOAT, [p.length]), valueInfo(`g${i}`, DataType.FLOAT, [p.length]));
+    graph.input.push(tensorValueInfo(`p${i}`, [p.length]), tensorValueInfo(`g${i}`, [p.length]));
     return { name: `p${i}`, grad: `g${i}`, dims: [p.length] };
   });
   const frag = appendOptimizer(b, 17, spec, list, clipNorm);
   graph.input.push(...frag.inputs);
   for (const u of frag.updates) {
-    graph.output.push(valueInfo(u.output, DataType.FLOAT, [0]));
-    for (const s of u.state) graph.output.push(valueInfo(s.output, DataType.FLOAT, [0]));
+    graph.output.push(tensorValueInfo(u.output, [0]));
+    for (const s of u.state) graph.output.push(tensorValueInfo(s.output, [0]));
   }
-  if (frag.gradNorm) graph.output.push(valueInfo(frag.gradNorm, DataType.FLOAT, []));
+  if (frag.gradNorm) graph.output.push(tensorValueInfo(frag.gradNorm, []));
   for (const o of graph.output) o.type!.tensorType!.shape = undefined;
   const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph });
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());

@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/train/random.js';
 import { initLike } from '../../src/train/init.js';
 import { buildMlp } from '../../src/models/mlp.js';
-import { onnx, DataType, float32Tensor } from '../../src/onnx/proto.js';
+import { onnx, float32Tensor, tensorValueInfo } from '../../src/onnx/proto.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
-import { valueInfo } from '../../src/train/graphOps.js';
 
 describe('Random', () => {
   it('same seed, same stream; different seed, different stream', () => {
@@ -75,14 +74,14 @@ describe('initLike (PyTorch default Linear init)', () => {
   it('MatMul weights [in, out] use dims[0]; the Add bias after them uses the same fan_in; other params are kept', () => {
     const graph = onnx.GraphProto.create({ name: 'g' });
     const b = new GraphBuilder(graph);
-    graph.input.push(valueInfo('x', DataType.FLOAT, ['batch', 64]));
+    graph.input.push(tensorValueInfo('x', ['batch', 64]));
     b.initializer(float32Tensor('w', [64, 200], new Float32Array(64 * 200)));
     b.initializer(float32Tensor('bias', [200], new Float32Array(200)));
     b.initializer(float32Tensor('scale', [200], new Float32Array(200).fill(1)));
     const h = b.op('MatMul', ['x', 'w']);
     const y = b.op('Add', [h, 'bias']);
     b.node('Mul', [y, 'scale'], {}, { outputs: ['y'] });
-    graph.output.push(valueInfo('y', DataType.FLOAT, ['batch', 200]));
+    graph.output.push(tensorValueInfo('y', ['batch', 200]));
     const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph });
     const w = initLike(model, 3);
     const bound = 1 / 8;

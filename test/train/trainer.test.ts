@@ -10,7 +10,8 @@ import * as ort from 'onnxruntime-node';
 import { buildMlp } from '../../src/models/mlp.js';
 import { LogitsModel } from '../../src/models/logits.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { train } from '../../src/train/loop.js';
+import { Batcher, train } from '../../src/train/loop.js';
+import { sessionOptions, type SessionTuning } from '../../src/train/session.js';
 import { initLike } from '../../src/train/init.js';
 import { readWeights } from '../../src/train/weights.js';
 import { Random } from '../../src/train/random.js';
@@ -163,5 +164,68 @@ describe('Trainer', () => {
       await rm(dir, { recursive: true, force: true });
       await trainer.dispose();
     }
+  });
+});
+
+describe('Trainer plumbing', () => {
+  const sizes = [6, 8, 5];
+
+  it('train() (reused batch buffers and feed tensors) equals stepping on fresh copies of the same batches', async () => {
+    const model = buildMlp({ sizes, seed: 0 });
+    const { inputs, labels } = randomData(11, 23, 6, 5);
+    const make = () => Trainer.create(model, { loss: { kind: 'crossEntropy' }, optimizer: { kind: 'adam', lr: 0.01 } });
+    const [viaLoop, viaSteps] = [await make(), await make()];
+    const result = await train(viaLoop, { inputs, rows: 23, targets: labels }, { epochs: 2, batchSize: 8, seed: 4 });
+    const random = new Random(4);
+    const losses: number[] = [];
+    for (let epoch = 0; epoch < 2; epoch++) {
+      const order = random.permutation(23);
+      for (let start = 0; start < 23; start += 8) {
+        const rows = Array.from(order.subarray(start, Math.min(start + 8, 23)));
+        const x = new Float32Array(rows.length * 6);
+        rows.forEach((r, i) => x.set(inputs.subarray(r * 6, r * 6 + 6), i * 6));
+        losses.push(await viaSteps.step({ inputs: x, rows: rows.length, targets: BigInt64Array.from(rows, (r) => labels[r]!) }));
+      }
+    }
+    expect(result.steps).toBe(losses.length);
+    const a = viaLoop.weights();
+    for (const [name, w] of viaSteps.weights()) expect(Buffer.from(w.buffer).equals(Buffer.from(a.get(name)!.buffer))).toBe(true);
+    await Promise.all([viaLoop.dispose(), viaSteps.dispose()]);
+  });
+
+  it('a full batch is the same Batch object over the same buffers; a partial one is a view of them', () => {
+    const data = { inputs: Float32Array.from({ length: 30 }, (_, i) => i), rows: 10, targets: BigInt64Array.from({ length: 10 }, (_, i) => BigInt(i)) };
+    const batcher = new Batcher(data, 4);
+    const order = Uint32Array.from([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    const first = batcher.gather(order, 0, 4);
+    expect(Array.from(first.inputs as Float32Array)).toEqual([27, 28, 29, 24, 25, 26, 21, 22, 23, 18, 19, 20]);
+    expect(batcher.gather(order, 4, 4)).toBe(first);
+    expect(Array.from(first.targets as BigInt64Array)).toEqual([5n, 4n, 3n, 2n]);
+    const tail = batcher.gather(order, 8, 2);
+    expect(tail.rows).toBe(2);
+    expect(tail.inputs.buffer).toBe(first.inputs.buffer);
+    expect(Array.from(tail.inputs as Float32Array)).toEqual([3, 4, 5, 0, 1, 2]);
+  });
+
+  it('weights() are copies; reset() restores the given weights and zeroes the optimizer state', async () => {
+    const model = buildMlp({ sizes, seed: 0 });
+    const { inputs, labels } = randomData(12, 8, 6, 5);
+    const trainer = await Trainer.create(model, { loss: { kind: 'crossEntropy' }, optimizer: { kind: 'adam', lr: 0.05 } });
+    const start = trainer.weights();
+    start.get('fc1.weight')!.fill(123); // must not reach the trainer
+    const batch = { inputs, rows: 8, targets: labels };
+    const first = await trainer.step(batch);
+    expect(Math.abs(first)).toBeLessThan(100);
+    trainer.reset(readWeights(model));
+    expect(trainer.stepCount).toBe(0);
+    expect(await trainer.step(batch)).toBe(first);
+    await trainer.dispose();
+  });
+
+  it('sessions do not spin idle intra-op threads unless asked', () => {
+    const extra = (t?: SessionTuning) => (sessionOptions(t).extra as { session: Record<string, string> }).session;
+    expect(extra()['intra_op.allow_spinning']).toBe('0');
+    expect(extra({ allowSpinning: true })['intra_op.allow_spinning']).toBe('1');
+    expect(sessionOptions().intraOpNumThreads).toBe(1);
   });
 });
