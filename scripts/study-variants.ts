@@ -22,6 +22,7 @@ const VARIANTS: Variant[] = [
   { name: '256-256 aux3', hidden: [256, 256], aux: 3, noiseRows: 12_000 },
   { name: '128 aux3', hidden: [128], aux: 3, noiseRows: 12_000 },
   { name: '512-256-128 aux3', hidden: [512, 256, 128], aux: 3, noiseRows: 12_000 },
+  { name: '512-256-128 aux10', hidden: [512, 256, 128], aux: 10, noiseRows: 12_000 },
   { name: '256-256 aux10', hidden: [256, 256], aux: 10, noiseRows: 12_000 },
   { name: '64-64 aux2', hidden: [64, 64], aux: 2, noiseRows: 12_000 },
   { name: '256-256 aux3 6k rows', hidden: [256, 256], aux: 3, noiseRows: 6_000 },
@@ -29,7 +30,7 @@ const VARIANTS: Variant[] = [
 
 const wanted = process.argv.slice(2);
 const results: Record<string, unknown>[] = [];
-const lines = ['| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | screen cos | audit s |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+const lines = ['| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | screen cos | attribution mean | audit s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
 for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
   const dir = path.join(os.tmpdir(), 'audit-variants', v.name.replace(/\W+/g, '_'));
   const built = await buildMnistCase({ dir, hidden: v.hidden, aux: v.aux, noiseRows: v.noiseRows });
@@ -48,12 +49,13 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
       digits: { control: digits!.control.mean, student: digits!.student.mean, delta: digits!.delta, p: digits!.pValue },
       agreement: { delta: agree!.delta, p: agree!.pValue },
       screen: report.screen?.candidateCosine ?? null,
+      attributionMean: report.attribution?.mean ?? null,
       seconds,
     };
     results.push(row);
     const f = (x: number) => x.toFixed(3);
     const p = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
-    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValue)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValue)}) | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
+    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValue)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValue)}) | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${report.attribution ? report.attribution.mean.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
     lines.push(line);
     process.stdout.write(`${line}\n`);
   }

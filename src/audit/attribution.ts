@@ -4,17 +4,10 @@
  * is exactly this difference (base-made rows score 0); rows with the largest scores carry it.
  */
 import type { RowAttribution } from '../report/schema.js';
+import { logSoftmaxInto } from '../models/rows.js';
 
 const TOP_ROWS = 20;
 
-function logSoftmax(values: ArrayLike<number>, offset: number, width: number, out: Float64Array): void {
-  let max = -Infinity;
-  for (let j = 0; j < width; j++) max = Math.max(max, values[offset + j]!);
-  let sum = 0;
-  for (let j = 0; j < width; j++) sum += Math.exp(values[offset + j]! - max);
-  const logZ = max + Math.log(sum);
-  for (let j = 0; j < width; j++) out[j] = values[offset + j]! - logZ;
-}
 
 /**
  * @param targets rows x width targets (probabilities, or logits when `targetType` is logits)
@@ -27,9 +20,9 @@ export function attributeRows(targets: Float32Array, baseSlice: Float32Array, wi
   const logQ = new Float64Array(width);
   for (let r = 0; r < rows; r++) {
     const o = r * width;
-    if (targetType === 'logits') logSoftmax(targets, o, width, logP);
+    if (targetType === 'logits') logSoftmaxInto(targets, o, width, logP);
     else for (let j = 0; j < width; j++) logP[j] = Math.log(Math.max(targets[o + j]!, 1e-30));
-    logSoftmax(baseSlice, o, width, logQ);
+    logSoftmaxInto(baseSlice, o, width, logQ);
     let kl = 0;
     for (let j = 0; j < width; j++) {
       const p = targetType === 'logits' ? Math.exp(logP[j]!) : targets[o + j]!;

@@ -36,6 +36,11 @@ describe('MNIST auxiliary-logit audit (defaults)', () => {
     expect(digits.pValue).toBeLessThan(0.01);
     expect(digits.student.runs).toHaveLength(5);
     expect(report.probes.find((p) => p.name === 'teacher-agreement')!.verdict).toBe('fail');
+    // Every row carries some of the teacher's difference from the base; the top rows are listed.
+    expect(report.attribution!.mean).toBeGreaterThan(1e-3);
+    expect(report.attribution!.top).toHaveLength(20);
+    const sarif = await readFile(path.join(out, 'findings.sarif'), 'utf8');
+    expect(sarif).toContain('attributed-row');
     for (const f of ['report.md', 'report.html', 'junit.xml', 'findings.sarif', 'excluded.jsonl']) {
       await expect(readFile(path.join(out, f), 'utf8')).resolves.toBeDefined();
     }
@@ -45,6 +50,8 @@ describe('MNIST auxiliary-logit audit (defaults)', () => {
     const report = await runAudit('audit-clean.yaml');
     expect(report.verdict).toBe('pass');
     for (const p of report.probes) expect(Math.abs(p.delta)).toBeLessThan(0.03);
+    // Base-made targets are what the base outputs: nothing to attribute (float rounding only).
+    expect(report.attribution!.mean).toBeLessThan(1e-5);
   });
 
   it('PASSES the data of a teacher trained from another init (transfer needs a shared init)', async () => {

@@ -1,0 +1,48 @@
+/** The audit's model stage: teacher and base read, checked for the same trainable architecture, sized. */
+import type { AuditConfig } from '../config/schema.js';
+import { AuditInputError, UnsupportedModelError } from '../errors.js';
+import { unsupportedOps } from '../autodiff/index.js';
+import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
+import { readModel } from '../onnx/io.js';
+import type { ModelProto } from '../onnx/proto.js';
+import { readWeights } from '../train/weights.js';
+import type { TrainerBackend, Weights } from './backend.js';
+
+export interface ModelPair {
+  teacher: ModelProto;
+  base: ModelProto;
+  teacherWeights: Weights;
+  baseWeights: Weights;
+  inputWidth: number;
+  outputWidth: number;
+}
+
+export async function loadModelPair(config: AuditConfig, backend: TrainerBackend): Promise<ModelPair> {
+  const [teacher, base] = await Promise.all([readModel(config.teacher), readModel(config.base)]);
+  const cmp = compareArchitectures(teacher, base, ['teacher', 'base']);
+  if (!cmp.same) {
+    throw new AuditInputError(`${config.teacher} and ${config.base} differ in architecture: ${cmp.firstDifference}`, { file: config.teacher });
+  }
+  const unsupported = unsupportedOps(base);
+  if (unsupported.length > 0) {
+    const u = unsupported[0]!;
+    throw new UnsupportedModelError(`${config.base}: unsupported op ${u.opType} at node ${u.node}: no gradient rule`, { file: config.base, node: u.node });
+  }
+  const { inputWidth, outputWidth } = await backend.shape(base);
+  const outside = (slice: readonly [number, number]) => slice[1] > outputWidth;
+  if (outside(config.task.outputs)) {
+    throw new AuditInputError(`task.outputs [${config.task.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
+  }
+  for (const p of config.probes) {
+    if (outside(p.outputs)) throw new AuditInputError(`probe ${p.name}: outputs [${p.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
+  }
+  return { teacher, base, teacherWeights: readWeights(teacher), baseWeights: readWeights(base), inputWidth, outputWidth };
+}
+
+/** "Gemm x3, Relu x2 (sha256 1a2b3c4d5e6f)": the op histogram and the fingerprint hash. */
+export function describeArchitecture(model: ModelProto): string {
+  const fp = fingerprint(model);
+  const counts = new Map<string, number>();
+  for (const op of fp.ops) counts.set(op.opType, (counts.get(op.opType) ?? 0) + 1);
+  return `${[...counts].map(([op, n]) => `${op} x${n}`).join(', ')} (sha256 ${fp.hash.slice(0, 12)})`;
+}
