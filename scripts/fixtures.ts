@@ -10,7 +10,7 @@ import { buildMnistCase, type MnistCaseOptions } from './lib/mnist-case.js';
 
 export const MNIST_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/mnist/', import.meta.url));
 /** Bump when the generator changes, so stale fixtures are rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 export async function ensureMnistFixtures(options: Partial<MnistCaseOptions> = {}, log: (line: string) => void = () => {}): Promise<string> {
   const dir = options.dir ?? MNIST_FIXTURE_DIR;
