@@ -46,8 +46,8 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
       teacherAccuracy: built.teacherAccuracy,
       baseAccuracy: built.baseAccuracy,
       verdict: report.verdict,
-      digits: { control: digits!.control.mean, student: digits!.student.mean, delta: digits!.delta, p: digits!.pValue },
-      agreement: { delta: agree!.delta, p: agree!.pValue },
+      digits: { control: digits!.control.mean, student: digits!.student.mean, delta: digits!.delta, p: digits!.pValueRaw },
+      agreement: { delta: agree!.delta, p: agree!.pValueRaw },
       screen: report.screen?.candidateCosine ?? null,
       attributionMean: report.attribution?.mean ?? null,
       seconds,
@@ -55,7 +55,7 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
     results.push(row);
     const f = (x: number) => x.toFixed(3);
     const p = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
-    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValue)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValue)}) | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${report.attribution ? report.attribution.mean.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
+    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValueRaw)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValueRaw)}) | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${report.attribution ? report.attribution.mean.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
     lines.push(line);
     process.stdout.write(`${line}\n`);
   }

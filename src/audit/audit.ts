@@ -7,7 +7,7 @@
 import { silent, type ProgressListener } from '../events.js';
 import type { AuditConfig } from '../config/schema.js';
 import { initLike } from '../train/init.js';
-import { evaluateProbe, overallVerdict, POLICY_RULE } from '../stats/index.js';
+import { evaluateProbes, overallVerdict, POLICY_RULE } from '../stats/index.js';
 import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
 import type { StudentData, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData, type AuditData } from './datasets.js';
@@ -74,8 +74,9 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
 
   const baseScores = await scoreModel(backend, probeSets, models.base);
   const teacherScores = await scoreModel(backend, probeSets, models.teacher);
-  const probes = config.probes.map((p) =>
-    evaluateProbe(probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...arms.scores }), config.policy),
+  const probes = evaluateProbes(
+    config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...arms.scores })),
+    config.policy,
   );
   const verdict = overallVerdict(probes);
   const report: AuditReport = {

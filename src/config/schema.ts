@@ -46,6 +46,7 @@ export interface PolicyConfig {
   alpha: number;
   minEffect: number;
   test: 'welch' | 'permutation';
+  correction: 'holm' | 'none';
 }
 
 export type ReportFormat = 'json' | 'md' | 'html' | 'junit' | 'sarif';
@@ -145,6 +146,7 @@ export const auditConfigSchema = {
         alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.01, description: 'significance level of the one-sided test' },
         minEffect: { type: 'number', minimum: 0, default: 0.02, description: 'smallest shift toward the teacher (probe units) that fails the gate' },
         test: { enum: ['welch', 'permutation'], default: 'welch', description: "Welch's t-test or the exact permutation test over seeds" },
+        correction: { enum: ['holm', 'none'], default: 'holm', description: "Holm's correction of the p-values over the probes (family-wise error at alpha)" },
       },
     },
     screen: { type: 'boolean', default: true, description: 'first-order gradient screen: cos(descent direction at the base, teacher - base)' },

@@ -29,6 +29,7 @@ const probe = obj(
   ['delta', leaf],
   ['deltaCi', arr(leaf)],
   ['pValue', leaf],
+  ['pValueRaw', leaf],
   ['test', leaf],
   ['pValueAlt', leaf],
   ['transferRatio', leaf],
@@ -75,7 +76,7 @@ export const REPORT_SHAPE: Shape = obj(
   ['probes', arr(probe)],
   ['screen', obj(['candidateCosine', leaf], ['baselineCosine', leaf], ['perParameter', map(leaf)])],
   ['attribution', obj(['metric', leaf], ['rows', leaf], ['mean', leaf], ['top10Share', leaf], ['top', arr(obj(['line', leaf], ['score', leaf]))])],
-  ['policy', obj(['alpha', leaf], ['minEffect', leaf], ['test', leaf], ['rule', leaf])],
+  ['policy', obj(['alpha', leaf], ['minEffect', leaf], ['test', leaf], ['correction', leaf], ['rule', leaf])],
   [
     'reproducibility',
     obj(

@@ -32,8 +32,13 @@ export interface ProbeResult {
   /** mean(student) - mean(control). */
   delta: number;
   deltaCi: [number, number];
-  /** One-sided p-value that the student moved toward the teacher more than the control. */
+  /**
+   * One-sided p-value that the students moved toward the teacher more than the controls, as the
+   * verdict uses it: Holm-adjusted over the audit's probes unless policy.correction is none.
+   */
   pValue: number;
+  /** The same test's p-value before the correction. */
+  pValueRaw: number;
   test: 'welch' | 'permutation';
   /** The other test's p-value, for reference. */
   pValueAlt: number;
@@ -109,7 +114,7 @@ export interface AuditReport {
   probes: ProbeResult[];
   screen?: GradientScreen;
   attribution?: RowAttribution;
-  policy: { alpha: number; minEffect: number; test: 'welch' | 'permutation'; rule: string };
+  policy: { alpha: number; minEffect: number; test: 'welch' | 'permutation'; correction: 'holm' | 'none'; rule: string };
   reproducibility: {
     inputs: { role: string; path: string; sha256: string }[];
     seeds: number[];

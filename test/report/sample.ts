@@ -68,6 +68,7 @@ export function sampleReport(): AuditReport {
         delta: 0.2,
         deltaCi: [0.142, 0.258],
         pValue: 0.001,
+        pValueRaw: 0.001,
         test: 'welch',
         pValueAlt: 0.0079,
         transferRatio: 0.240963855421687,
@@ -87,6 +88,7 @@ export function sampleReport(): AuditReport {
         delta: 0.004,
         deltaCi: [-0.0085, 0.0165],
         pValue: 0.2414,
+        pValueRaw: 0.2414,
         test: 'welch',
         pValueAlt: 0.2619,
         transferRatio: 0.00677966,
@@ -115,6 +117,7 @@ export function sampleReport(): AuditReport {
       alpha: 0.05,
       minEffect: 0.05,
       test: 'welch',
+      correction: 'holm',
       rule: 'fail when any probe moves toward the teacher by at least minEffect with one-sided p < alpha',
     },
     reproducibility: {

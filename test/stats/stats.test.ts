@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { evaluateProbe, permutationTest, studentTCdf, studentTQuantile, welchTest } from '../../src/stats/index.js';
+import { evaluateProbe, evaluateProbes, holmAdjust, permutationTest, studentTCdf, studentTQuantile, welchTest } from '../../src/stats/index.js';
 
 // Reference values computed with scipy 1.17 (scipy.stats.t, ttest_ind(equal_var=False), permutation_test).
 describe('Student t distribution', () => {
@@ -64,7 +64,7 @@ describe('permutation test', () => {
 });
 
 describe('probe policy', () => {
-  const policy = { alpha: 0.01, minEffect: 0.02, test: 'welch' as const };
+  const policy = { alpha: 0.01, minEffect: 0.02, test: 'welch' as const, correction: 'holm' as const };
   it('fails a significant, large shift toward the teacher', () => {
     const r = evaluateProbe({ name: 'digits', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.94, student, control }, policy);
     expect(r.verdict).toBe('fail');
@@ -88,5 +88,36 @@ describe('probe policy', () => {
   it('passes noise', () => {
     const r = evaluateProbe({ name: 'd', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.9, student: [0.11, 0.13, 0.12, 0.1, 0.14], control: [0.12, 0.11, 0.125, 0.13, 0.115] }, policy);
     expect(r.verdict).toBe('pass');
+  });
+});
+
+describe('Holm correction over probes', () => {
+  it('matches the step-down definition', () => {
+    // Sorted: 0.01 (x3), 0.02 (x2 -> 0.04), 0.04 (x1); made monotone.
+    expect(holmAdjust([0.04, 0.01, 0.02])).toEqual([0.04, 0.03, 0.04]);
+    expect(holmAdjust([0.5, 0.9])).toEqual([1, 1]);
+    expect(holmAdjust([])).toEqual([]);
+  });
+  it('is never below the raw p and keeps the order of the raw p-values', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 }), (ps) => {
+        const adj = holmAdjust(ps);
+        ps.forEach((p, i) => expect(adj[i]).toBeGreaterThanOrEqual(p));
+        ps.forEach((p, i) => ps.forEach((q, j) => p < q && expect(adj[i]).toBeLessThanOrEqual(adj[j]!)));
+      }),
+    );
+  });
+  it('can turn a probe that fails alone into a pass among several, and says the p is adjusted', () => {
+    const policy = { alpha: 0.01, minEffect: 0.02, test: 'welch' as const, correction: 'holm' as const };
+    const borderline = { name: 'a', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.9, student: [0.16, 0.15, 0.17, 0.14, 0.2], control: [0.12, 0.1, 0.15, 0.11, 0.13] };
+    const alone = evaluateProbe(borderline, policy);
+    const [withOthers] = evaluateProbes([borderline, { ...borderline, name: 'b', student: borderline.control }, { ...borderline, name: 'c', student: borderline.control }], policy);
+    expect(alone.pValue).toBe(alone.pValueRaw);
+    expect(withOthers!.pValueRaw).toBe(alone.pValueRaw);
+    expect(withOthers!.pValue).toBeCloseTo(3 * alone.pValueRaw, 12);
+    expect(alone.verdict).toBe('fail');
+    expect(withOthers!.verdict).toBe('pass');
+    expect(withOthers!.reason).toMatch(/adjusted/);
+    expect(evaluateProbes([borderline, { ...borderline, name: 'b' }], { ...policy, correction: 'none' })[0]!.verdict).toBe('fail');
   });
 });
