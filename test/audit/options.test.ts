@@ -1,6 +1,7 @@
 /** Audit options on the tiny case: cross-init students, a given baseline, content filters on text rows. */
 import { writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parquetWriteFile } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { validateConfig } from '../../src/config/index.js';
@@ -37,5 +38,30 @@ describe('audit options', () => {
     expect(report.data.candidate.rowsUsed).toBe(270);
     expect(report.data.candidate.excluded.filtered).toBe(30);
     expect(excluded[0]).toMatchObject({ line: 1, reasons: ['banned numbers'], rules: ['banned-numbers'] });
+  });
+});
+
+describe('audit data formats', () => {
+  it('reads tensor rows from CSV with numbered columns (x_0..x_3, t_0..t_1) the same as from JSONL', async () => {
+    const c = await tinyCase();
+    const rows = (await readFile(c.data, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { x: number[]; t: number[] });
+    const header = ['x_0', 'x_1', 'x_2', 'x_3', 't_0', 't_1'].join(',');
+    const csv = path.join(c.dir, 'data.csv');
+    await writeFile(csv, `${header}\n${rows.map((r) => [...r.x, ...r.t].join(',')).join('\n')}\n`);
+    const fromJsonl = await audit(validateConfig(c.config, 'test'));
+    const fromCsv = await audit(validateConfig({ ...c.config, data: csv }, 'test'));
+    expect(fromCsv.report.data.candidate.rowsUsed).toBe(300);
+    expect(fromCsv.report.probes).toEqual(fromJsonl.report.probes);
+  });
+
+  it('reads tensor rows from Parquet list columns the same as from JSONL', async () => {
+    const c = await tinyCase();
+    const rows = (await readFile(c.data, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { x: number[]; t: number[] });
+    const parquet = path.join(c.dir, 'data.parquet');
+    parquetWriteFile({ filename: parquet, columnData: [{ name: 'x', data: rows.map((r) => r.x) }, { name: 't', data: rows.map((r) => r.t) }], rowGroupSize: 100 });
+    const fromJsonl = await audit(validateConfig(c.config, 'test'));
+    const fromParquet = await audit(validateConfig({ ...c.config, data: parquet }, 'test'));
+    expect(fromParquet.report.data.candidate.rowsUsed).toBe(300);
+    expect(fromParquet.report.probes).toEqual(fromJsonl.report.probes);
   });
 });
