@@ -10,11 +10,12 @@ const TOP_ROWS = 20;
 
 
 /**
+ * KL(target || base) of every row.
  * @param targets rows x width targets (probabilities, or logits when `targetType` is logits)
  * @param baseSlice rows x width base outputs (logits) over the same slice
  */
-export function attributeRows(targets: Float32Array, baseSlice: Float32Array, width: number, targetType: 'probs' | 'logits', lines: Int32Array): RowAttribution {
-  const rows = lines.length;
+export function rowScores(targets: Float32Array, baseSlice: Float32Array, width: number, targetType: 'probs' | 'logits'): Float64Array {
+  const rows = baseSlice.length / width;
   const scores = new Float64Array(rows);
   const logP = new Float64Array(width);
   const logQ = new Float64Array(width);
@@ -30,6 +31,12 @@ export function attributeRows(targets: Float32Array, baseSlice: Float32Array, wi
     }
     scores[r] = Math.max(0, kl); // float error can make a zero KL slightly negative
   }
+  return scores;
+}
+
+export function attributeRows(targets: Float32Array, baseSlice: Float32Array, width: number, targetType: 'probs' | 'logits', lines: Int32Array): RowAttribution {
+  const rows = lines.length;
+  const scores = rowScores(targets, baseSlice, width, targetType);
   const order = Array.from({ length: rows }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]! || lines[a]! - lines[b]!);
   const total = scores.reduce((a, b) => a + b, 0);
   const topTenth = order.slice(0, Math.max(1, Math.round(rows / 10))).reduce((a, i) => a + scores[i]!, 0);
