@@ -5,22 +5,18 @@ import { JsonlWriter } from '../data/jsonl-writer.js';
 import { readItemBatches } from '../data/read.js';
 import type { TextFields } from '../data/text.js';
 import { newReadStats, type ReadOptions, type ReadStats, type Row } from '../data/types.js';
-import type { ProgressListener } from '../events.js';
-import { runFilters, type ExcludedRow, type FilterReport, type Sink } from './engine.js';
+import { runFilters, type ExcludedRow, type FilterOptions, type FilterReport, type Sink } from './engine.js';
 import { loadRules } from './packs.js';
 import type { Rule } from './rule.js';
 
 export const DEFAULT_RULES = 'numbers,banned-numbers';
 
-export interface FilterFileOptions extends TextFields {
-  skipBadRows?: boolean;
+/** The engine's options that pass straight through, plus where the results go. */
+export interface FilterFileOptions extends TextFields, Pick<FilterOptions, 'skipBadRows' | 'onKept' | 'onExcluded' | 'onProgress'> {
   /** Write DIR/kept.jsonl, DIR/excluded.jsonl and DIR/filter-report.json. */
   outDir?: string;
   /** Collect kept rows in memory (returned as `kept`). */
   collectKept?: boolean;
-  onKept?: Sink<Row>;
-  onExcluded?: Sink<ExcludedRow>;
-  onProgress?: ProgressListener;
   /** CSV reading options. */
   numericColumns?: ReadOptions['numericColumns'];
 }
