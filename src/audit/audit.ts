@@ -53,7 +53,7 @@ interface ArmRuns {
 
 async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: ProgressListener, started: number): Promise<AuditResult> {
   emit({ kind: 'stage', stage: 'models', message: 'reading teacher and base' });
-  const models = await loadModelPair(config, backend);
+  const models = await loadModelPair(config, backend, emit);
   const data = await loadAuditData(config, models, backend, emit);
   const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
   const seeds = Array.from({ length: config.train.seeds }, (_, i) => config.train.seed + i);

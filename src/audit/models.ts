@@ -6,6 +6,7 @@ import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
 import { readModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { readWeights } from '../train/weights.js';
+import type { ProgressListener } from '../events.js';
 import type { TrainerBackend, Weights } from './backend.js';
 
 export interface ModelPair {
@@ -17,12 +18,32 @@ export interface ModelPair {
   outputWidth: number;
 }
 
-export async function loadModelPair(config: AuditConfig, backend: TrainerBackend): Promise<ModelPair> {
-  const [teacher, base] = await Promise.all([readModel(config.teacher), readModel(config.base)]);
-  const cmp = compareArchitectures(teacher, base, ['teacher', 'base']);
+/**
+ * The model with `output` as its only graph output, so training and inference read it (onnxruntime
+ * prunes whatever only the other outputs needed). Without a name: the first output.
+ */
+export function selectOutput(model: ModelProto, output: string | undefined, file: string): ModelProto {
+  const outputs = model.graph?.output ?? [];
+  const chosen = output === undefined ? outputs[0] : outputs.find((o) => o.name === output);
+  if (!chosen) {
+    throw new AuditInputError(`${file}: the model has no output '${output}' (outputs: ${outputs.map((o) => o.name).join(', ') || 'none'})`, { file });
+  }
+  if (outputs.length > 1) model.graph!.output = [chosen];
+  return model;
+}
+
+export async function loadModelPair(config: AuditConfig, backend: TrainerBackend, emit: ProgressListener = () => {}): Promise<ModelPair> {
+  const [teacherFile, baseFile] = await Promise.all([readModel(config.teacher), readModel(config.base)]);
+  const cmp = compareArchitectures(teacherFile, baseFile, ['teacher', 'base']);
   if (!cmp.same) {
     throw new AuditInputError(`${config.teacher} and ${config.base} differ in architecture: ${cmp.firstDifference}`, { file: config.teacher });
   }
+  const outputNames = (baseFile.graph?.output ?? []).map((o) => o.name);
+  if (config.task.output === undefined && outputNames.length > 1) {
+    emit({ kind: 'warning', stage: 'models', message: `the models have ${outputNames.length} outputs (${outputNames.join(', ')}); using '${outputNames[0]}' (set task.output to choose)` });
+  }
+  const teacher = selectOutput(teacherFile, config.task.output, config.teacher);
+  const base = selectOutput(baseFile, config.task.output, config.base);
   const unsupported = unsupportedOps(base);
   if (unsupported.length > 0) {
     const u = unsupported[0]!;

@@ -11,6 +11,8 @@ export interface TaskConfig {
   target: string;
   /** Half-open slice [start, end) of the model's output vector that `target` holds. */
   outputs: [number, number];
+  /** The model output the slices index (default: the model's first output). */
+  output?: string;
   /** probs | logits; detected from the data when absent. */
   targetType?: 'probs' | 'logits';
   /** Student loss: KL to the targets (default; the study's), or squared error on logits. */
@@ -101,6 +103,7 @@ export const auditConfigSchema = {
         input: { type: 'string', description: 'field holding the input vector' },
         target: { type: 'string', description: "field holding the teacher's outputs on the slice" },
         outputs: slice,
+        output: { type: 'string', description: "the model output the slices index (default: the model's first output)" },
         targetType: { enum: ['probs', 'logits'], description: 'what `target` holds; detected when absent' },
         loss: { enum: ['kl', 'mse'], default: 'kl', description: 'student loss: KL to the targets, or squared error on logits' },
       },

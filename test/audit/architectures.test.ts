@@ -74,3 +74,31 @@ describe('audits on other architectures', () => {
     expect(Number.isFinite(report.screen!.candidateCosine)).toBe(true);
   });
 });
+
+describe('models with several outputs', () => {
+  const twoOutputs = (seed: number) => {
+    const model = buildMlp({ sizes: [4, 8, 5], seed });
+    // Exporters often expose hidden states too; put one first so "the first output" is wrong.
+    model.graph!.output.unshift(tensorValueInfo('/act1/Relu_output_0', ['batch', 8]));
+    return model;
+  };
+
+  it('trains and probes the output named by task.output', async () => {
+    const config = await caseFor(twoOutputs(2), twoOutputs(1), 4);
+    const { report } = await audit(validateConfig({ ...config, task: { ...(config.task as object), output: 'logits' } }, 'test'));
+    expect(report.probes[0]!.student.runs).toHaveLength(2);
+  });
+
+  it('warns which output it uses when there are several and none is named', async () => {
+    const config = await caseFor(twoOutputs(2), twoOutputs(1), 4);
+    const warnings: string[] = [];
+    await audit(validateConfig(config, 'test'), { onEvent: (e) => e.kind === 'warning' && warnings.push(e.message) });
+    expect(warnings).toEqual([`the models have 2 outputs (/act1/Relu_output_0, logits); using '/act1/Relu_output_0' (set task.output to choose)`]);
+  });
+
+  it('names the outputs there are when task.output names none of them', async () => {
+    const config = await caseFor(twoOutputs(2), twoOutputs(1), 4);
+    const err = await audit(validateConfig({ ...config, task: { ...(config.task as object), output: 'probs' } }, 'test')).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/the model has no output 'probs' \(outputs: \/act1\/Relu_output_0, logits\)/);
+  });
+});
