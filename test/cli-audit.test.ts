@@ -53,4 +53,20 @@ describe('audit-dataset audit (CLI)', () => {
     expect(report.reproducibility.seeds).toEqual([1, 2, 3]);
     expect(report.verdict === 'pass' ? 0 : 1).toBe(r.status);
   });
+
+  it('runs from flags alone, the probes list from --probes FILE', async () => {
+    const c = await tinyCase();
+    const probes = path.join(c.dir, 'probes.yaml');
+    await writeFile(probes, stringify([{ name: 'classes', kind: 'accuracy', data: 'probe.jsonl', input: 'x', label: 'y', outputs: [0, 3] }]));
+    const out = path.join(c.dir, 'flags-only');
+    const r = run([
+      'audit', '--teacher', c.teacher, '--base', c.base, '--data', c.data,
+      '--task.kind', 'logits', '--task.input', 'x', '--task.target', 't', '--task.outputs', '3', '5',
+      '--probes', probes, '--train.seeds', '2', '--train.epochs', '1', '--train.batchSize', '32', '--out', out, '--quiet',
+    ]);
+    expect([0, 1]).toContain(r.status);
+    const report = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(path.join(out, 'report.json'), 'utf8')));
+    expect(report.probes.map((p: { name: string }) => p.name)).toEqual(['classes']);
+    expect(report.reproducibility.inputs.find((i: { role: string }) => i.role === 'probe:classes').path).toBe(c.probe);
+  });
 });

@@ -5,6 +5,9 @@
 import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
 import { writeAuditOutputs } from '../audit/outputs.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
 import { auditConfigSchema, loadAuditConfig } from '../config/index.js';
 import { AuditInputError } from '../errors.js';
 import { renderSummary } from '../report/index.js';
@@ -23,7 +26,11 @@ export function configFlags(): Record<string, Options> {
         visit(node.properties, `${name}.`);
         continue;
       }
-      if (key === 'probes') continue; // a list of objects: given in the config file
+      if (key === 'probes') {
+        // A list of objects: as a flag it names a YAML/JSON file holding the list.
+        flags[name] = { group: 'Audit:', type: 'string', describe: 'YAML or JSON file holding the probes list (overrides the config file\'s)' };
+        continue;
+      }
       const opt: Options = { group: prefix ? `${prefix.slice(0, -1)}:` : 'Audit:', ...(node.description ? { describe: node.description } : {}) };
       if (node.enum) Object.assign(opt, { choices: [...node.enum], type: 'string' });
       else if (node.type === 'integer' || node.type === 'number') opt.type = 'number';
@@ -52,6 +59,23 @@ function overridesFrom(args: Record<string, unknown>, flags: Record<string, Opti
   return out;
 }
 
+/** `--probes FILE`: a YAML/JSON list of probes (or a mapping with `probes:`), data paths resolved against FILE's folder. */
+async function readProbesFile(file: string): Promise<unknown[]> {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new AuditInputError(`${file}: cannot read probes file`, { file });
+  });
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    throw new AuditInputError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, { file });
+  }
+  const list = Array.isArray(doc) ? doc : (doc as { probes?: unknown } | null)?.probes;
+  if (!Array.isArray(list)) throw new AuditInputError(`${file}: a probes file holds a list of probes (or a mapping with 'probes:')`, { file });
+  const dir = path.dirname(path.resolve(file));
+  return list.map((p: unknown) => (p && typeof p === 'object' && typeof (p as { data?: unknown }).data === 'string' ? { ...p, data: path.resolve(dir, (p as { data: string }).data) } : p));
+}
+
 interface AuditArgs extends Record<string, unknown> {
   config?: string;
   quiet: boolean;
@@ -70,7 +94,9 @@ export const auditCommand: Command<AuditArgs> = {
   handler: async (args) => {
     const flags = configFlags();
     if (!args.config && !args.teacher) throw new AuditInputError('audit: give --config audit.yaml (or --teacher, --base, --data, ... as flags)');
-    const config = await loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides: overridesFrom(args, flags) });
+    const overrides = overridesFrom(args, flags);
+    if (typeof overrides.probes === 'string') overrides.probes = await readProbesFile(overrides.probes);
+    const config = await loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides });
     const renderer = progressRenderer();
     const { report, excluded } = await audit(config, args.quiet ? {} : { onEvent: renderer });
     renderer.done();

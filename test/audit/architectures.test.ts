@@ -79,7 +79,7 @@ describe('models with several outputs', () => {
   const twoOutputs = (seed: number) => {
     const model = buildMlp({ sizes: [4, 8, 5], seed });
     // Exporters often expose hidden states too; put one first so "the first output" is wrong.
-    model.graph!.output.unshift(tensorValueInfo('/act1/Relu_output_0', ['batch', 8]));
+    model.graph!.output!.unshift(tensorValueInfo('/act1/Relu_output_0', ['batch', 8]));
     return model;
   };
 
