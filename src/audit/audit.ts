@@ -6,7 +6,12 @@
  */
 import { silent, type ProgressListener } from '../events.js';
 import type { AuditConfig } from '../config/schema.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { encodeModel } from '../onnx/io.js';
+import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
+import { withWeights } from '../train/weights.js';
 import { evaluateProbes, overallVerdict, POLICY_RULE } from '../stats/index.js';
 import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
 import type { StudentData, TrainerBackend, Weights } from './backend.js';
@@ -146,12 +151,19 @@ async function trainArms(
       });
       result.trainingMs += trained.trainingMs;
       result.steps += trained.steps;
+      if (config.saveModels) await saveModel(path.join(config.out, 'models', `${arm}-seed${seed}.onnx`), withWeights(models.base, trained.weights));
       result.scores[arm].push(await scoreModel(backend, probeSets, models.base, trained.weights));
       done++;
     }
   }
   emit({ kind: 'progress', stage: 'train', done, total });
   return result;
+}
+
+/** A trained probe model as an ordinary ONNX inference model (the base graph, new initializers). */
+async function saveModel(file: string, model: ModelProto): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, encodeModel(model));
 }
 
 function dataSummary(config: AuditConfig, data: AuditData): AuditReport['data'] {

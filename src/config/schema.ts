@@ -68,6 +68,8 @@ export interface AuditConfig {
   /** First-order gradient screen: cos(grad of the data loss at the base, teacher - base). */
   screen: boolean;
   skipBadRows: boolean;
+  /** Write every trained student, control and cross-init model to out/models/ as ONNX. */
+  saveModels: boolean;
   out: string;
   formats: ReportFormat[];
 }
@@ -154,6 +156,7 @@ export const auditConfigSchema = {
     },
     screen: { type: 'boolean', default: true, description: 'first-order gradient screen: cos(descent direction at the base, teacher - base)' },
     skipBadRows: { type: 'boolean', default: false, description: 'unreadable rows become counted, listed exclusions instead of an error' },
+    saveModels: { type: 'boolean', default: false, description: 'write every trained student, control and cross-init model to <out>/models/ as ONNX' },
     out: { type: 'string', default: 'out', description: 'output folder for the reports' },
     formats: { type: 'array', items: { enum: ['json', 'md', 'html', 'junit', 'sarif'] }, default: ['json', 'md', 'html', 'junit', 'sarif'], description: 'report formats to write' },
   },

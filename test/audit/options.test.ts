@@ -1,11 +1,13 @@
 /** Audit options on the tiny case: cross-init students, a given baseline, content filters on text rows. */
-import { writeFile, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { validateConfig } from '../../src/config/index.js';
 import { tinyCase } from './tiny.js';
+import { LogitsModel } from '../../src/models/logits.js';
+import { accuracy } from '../../src/probes/index.js';
 
 describe('audit options', () => {
   it('trains fresh-init students beside the students when crossInit is on', async () => {
@@ -38,6 +40,20 @@ describe('audit options', () => {
     expect(report.data.candidate.rowsUsed).toBe(270);
     expect(report.data.candidate.excluded.filtered).toBe(30);
     expect(excluded[0]).toMatchObject({ line: 1, reasons: ['banned numbers'], rules: ['banned-numbers'] });
+  });
+});
+
+describe('saved probe models', () => {
+  it('writes every student and control as ONNX that reproduces its probe score', async () => {
+    const c = await tinyCase();
+    const { report } = await audit(validateConfig({ ...c.config, saveModels: true }, 'test'));
+    const dir = path.join(c.config.out as string, 'models');
+    expect((await readdir(dir)).sort()).toEqual(['control-seed1.onnx', 'control-seed2.onnx', 'student-seed1.onnx', 'student-seed2.onnx']);
+    const model = await LogitsModel.load(path.join(dir, 'student-seed2.onnx'));
+    const probe = (await readFile(c.probe, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { x: number[]; y: number });
+    const outputs = await model.predict(Float32Array.from(probe.flatMap((r) => r.x)), probe.length);
+    await model.dispose();
+    expect(accuracy(outputs, 5, [0, 3], Int32Array.from(probe.map((r) => r.y)))).toBe(report.probes[0]!.student.runs[1]);
   });
 });
 
