@@ -43,6 +43,19 @@ describe('audit options', () => {
   });
 });
 
+describe('targets', () => {
+  it('detects logit targets, says so, and trains on them with KL or squared error', async () => {
+    const c = await tinyCase({ mutateRow: (row, i) => (row.t = [Math.sin(i) * 3, Math.cos(i) * 2]) });
+    const kl = await audit(validateConfig(c.config, 'test'));
+    expect(kl.report.data.candidate).toMatchObject({ targetType: 'logits', targetTypeDetected: true });
+    expect(kl.report.reproducibility.train).toMatchObject({ loss: 'kl', targetType: 'logits' });
+    const mse = await audit(validateConfig({ ...c.config, task: { ...(c.config.task as object), loss: 'mse', targetType: 'logits' } }, 'test'));
+    expect(mse.report.data.candidate).toMatchObject({ targetType: 'logits', targetTypeDetected: false });
+    // A different loss trains different students.
+    expect(mse.report.probes[1]!.extra).not.toEqual(kl.report.probes[1]!.extra);
+  });
+});
+
 describe('saved probe models', () => {
   it('writes every student and control as ONNX that reproduces its probe score', async () => {
     const c = await tinyCase();
