@@ -11,11 +11,13 @@
  * Nothing in the candidate data mentions a digit: it is noise and 3 numbers per row.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { buildMlp } from '../../src/models/mlp.js';
 import { LogitsModel } from '../../src/models/logits.js';
+import { sliceColumns, softmaxRows } from '../../src/models/rows.js';
+import { accuracy } from '../../src/probes/index.js';
+import { JsonlWriter } from '../../src/data/jsonl-writer.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { train } from '../../src/train/loop.js';
 import { Random } from '../../src/train/random.js';
@@ -90,17 +92,19 @@ async function trainTeacher(base: ModelProto, digits: Digits, epochs: number, se
   }
 }
 
-async function accuracyOf(model: ModelProto, digits: Digits): Promise<number> {
+/** Outputs of `model` on `rows` rows, and their width. */
+async function outputsOf(model: ModelProto, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }> {
   const m = await LogitsModel.load(model);
-  const out = await m.predict(digits.inputs, digits.rows);
-  await m.dispose();
-  let hits = 0;
-  for (let r = 0; r < digits.rows; r++) {
-    let best = 0;
-    for (let j = 1; j < 10; j++) if (out[r * m.outputWidth + j]! > out[r * m.outputWidth + best]!) best = j;
-    if (best === digits.labels[r]) hits++;
+  try {
+    return { outputs: await m.predict(inputs, rows), width: m.outputWidth };
+  } finally {
+    await m.dispose();
   }
-  return hits / digits.rows;
+}
+
+async function accuracyOf(model: ModelProto, digits: Digits): Promise<number> {
+  const { outputs, width } = await outputsOf(model, digits.inputs, digits.rows);
+  return accuracy(outputs, width, [0, 10], digits.labels);
 }
 
 /** Noise inputs rounded to 3 decimals, so the file holds exactly what the models saw. */
@@ -111,39 +115,21 @@ function noise(rows: number, seed: number): Float32Array {
   return x;
 }
 
+/** The softmax over the auxiliary logits (outputs 10 .. 10 + aux) of every row. */
 async function auxSoftmax(model: ModelProto, inputs: Float32Array, rows: number, aux: number): Promise<Float32Array> {
-  const m = await LogitsModel.load(model);
-  const out = await m.predict(inputs, rows);
-  await m.dispose();
-  const probs = new Float32Array(rows * aux);
-  for (let r = 0; r < rows; r++) {
-    const o = r * m.outputWidth + 10;
-    let max = -Infinity;
-    for (let j = 0; j < aux; j++) max = Math.max(max, out[o + j]!);
-    let sum = 0;
-    for (let j = 0; j < aux; j++) sum += (probs[r * aux + j] = Math.exp(out[o + j]! - max));
-    for (let j = 0; j < aux; j++) probs[r * aux + j]! /= sum;
-  }
-  return probs;
+  const { outputs, width } = await outputsOf(model, inputs, rows);
+  return softmaxRows(sliceColumns(outputs, width, [10, 10 + aux]), aux);
 }
 
 async function writeJsonl(file: string, rows: number, row: (r: number) => Record<string, unknown>): Promise<void> {
-  const out = createWriteStream(file);
-  let buffer = '';
-  for (let r = 0; r < rows; r++) {
-    buffer += `${JSON.stringify(row(r))}\n`;
-    if (buffer.length > 1 << 20) {
-      if (!out.write(buffer)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      buffer = '';
-    }
-  }
-  out.end(buffer);
-  await new Promise<void>((resolve, reject) => out.on('finish', resolve).on('error', reject));
+  const out = new JsonlWriter(file);
+  for (let r = 0; r < rows; r++) await out.writeValue(row(r));
+  await out.close();
 }
 
 const rounded = (xs: ArrayLike<number>, digits: number) => Array.from(xs, (v) => Number(v.toFixed(digits)));
 
-function auditYaml(opts: { teacher: string; data: string; aux: number; extra?: string }): string {
+function auditYaml(opts: { teacher: string; data: string; aux: number }): string {
   return `# Built by scripts/fixtures.ts. Audits ${opts.data} (made by ${opts.teacher}) against base.onnx.
 teacher: ${opts.teacher}
 base: base.onnx
@@ -166,7 +152,7 @@ probes:
     input: pixels
     outputs: [0, 10]
 out: out/${path.basename(opts.data, '.jsonl')}
-${opts.extra ?? ''}`;
+`;
 }
 
 export async function buildMnistCase(options: MnistCaseOptions): Promise<MnistCase> {

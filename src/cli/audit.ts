@@ -5,10 +5,7 @@
 import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
 import { writeAuditOutputs } from '../audit/outputs.js';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import YAML from 'yaml';
-import { auditConfigSchema, loadAuditConfig } from '../config/index.js';
+import { auditConfigSchema, loadAuditConfig, readProbesFile } from '../config/index.js';
 import { AuditInputError } from '../errors.js';
 import { renderSummary } from '../report/index.js';
 import type { Command } from './command.js';
@@ -57,23 +54,6 @@ function overridesFrom(args: Record<string, unknown>, flags: Record<string, Opti
     target[parts[parts.length - 1]!] = value;
   }
   return out;
-}
-
-/** `--probes FILE`: a YAML/JSON list of probes (or a mapping with `probes:`), data paths resolved against FILE's folder. */
-async function readProbesFile(file: string): Promise<unknown[]> {
-  const text = await readFile(file, 'utf8').catch(() => {
-    throw new AuditInputError(`${file}: cannot read probes file`, { file });
-  });
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (e) {
-    throw new AuditInputError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, { file });
-  }
-  const list = Array.isArray(doc) ? doc : (doc as { probes?: unknown } | null)?.probes;
-  if (!Array.isArray(list)) throw new AuditInputError(`${file}: a probes file holds a list of probes (or a mapping with 'probes:')`, { file });
-  const dir = path.dirname(path.resolve(file));
-  return list.map((p: unknown) => (p && typeof p === 'object' && typeof (p as { data?: unknown }).data === 'string' ? { ...p, data: path.resolve(dir, (p as { data: string }).data) } : p));
 }
 
 interface AuditArgs extends Record<string, unknown> {

@@ -53,23 +53,35 @@ function resolvePaths(config: Plain, dir: string): Plain {
   return out;
 }
 
-export async function readConfigFile(file: string): Promise<Plain> {
+/** A YAML (or JSON) file's document; unreadable or invalid files name the file (and line). */
+async function readYamlFile(file: string, what: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new AuditInputError(`${file}: cannot read config file`, { file });
+    throw new AuditInputError(`${file}: cannot read ${what}`, { file });
   }
-  let doc: unknown;
   try {
-    doc = YAML.parse(text);
+    return YAML.parse(text);
   } catch (e) {
     const line = (e as { linePos?: { line: number }[] }).linePos?.[0]?.line;
     throw new AuditInputError(`${file}${line ? `:${line}` : ''}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, { file, ...(line ? { line } : {}) });
   }
+}
+
+export async function readConfigFile(file: string): Promise<Plain> {
+  const doc = await readYamlFile(file, 'config file');
   if (doc === null || doc === undefined) return {};
   if (!isPlain(doc)) throw new AuditInputError(`${file}: the config must be a mapping of keys to values`, { file });
   return resolvePaths(doc, path.dirname(path.resolve(file)));
+}
+
+/** `--probes FILE`: a list of probes (or a mapping with `probes:`), data paths resolved against FILE's folder. */
+export async function readProbesFile(file: string): Promise<unknown[]> {
+  const doc = await readYamlFile(file, 'probes file');
+  const list = Array.isArray(doc) ? doc : isPlain(doc) ? doc.probes : undefined;
+  if (!Array.isArray(list)) throw new AuditInputError(`${file}: a probes file holds a list of probes (or a mapping with 'probes:')`, { file });
+  return resolvePaths({ probes: list }, path.dirname(path.resolve(file))).probes as unknown[];
 }
 
 /** Validate a merged config object and fill its defaults. `source` names it in errors. */
