@@ -143,32 +143,22 @@ function filtersSection(report: AuditReport): string {
   ].join('\n');
 }
 
+/** A section explained by one note: its facts, then an optional detail table. */
+function explainedSection(id: string, title: string, note: string, facts: Fact[], detail: string): string {
+  return [`<section id="${id}">`, `<h2>${esc(title)}</h2>`, `<p class="note">${esc(note)}</p>`, factsTable(facts), detail, '</section>'].join('\n');
+}
+
 function screenSection(report: AuditReport): string {
   const s = screenFacts(report);
   if (!s) return '';
-  return [
-    '<section id="screen">',
-    '<h2>Gradient screen</h2>',
-    `<p class="note">${esc(SCREEN_EXPLANATION)}</p>`,
-    factsTable(s.facts),
-    s.perParameter.length === 0
-      ? ''
-      : table(['Parameter', 'Cosine'], s.perParameter.map(([k, v]) => [[`<code class="name">${esc(k)}</code>`], [esc(v), true]])),
-    '</section>',
-  ].join('\n');
+  const perParameter = s.perParameter.map(([k, v]) => [[`<code class="name">${esc(k)}</code>`], [esc(v), true]] as [string, boolean?][]);
+  return explainedSection('screen', 'Gradient screen', SCREEN_EXPLANATION, s.facts, perParameter.length === 0 ? '' : table(['Parameter', 'Cosine'], perParameter));
 }
 
 function attributionSection(report: AuditReport): string {
   const a = attributionFacts(report);
   if (!a) return '';
-  return [
-    '<section id="attribution">',
-    '<h2>Row attribution</h2>',
-    `<p class="note">${esc(ATTRIBUTION_EXPLANATION)}</p>`,
-    factsTable(a.facts),
-    table(['Line', 'Score'], a.top.map(([line, score]) => [[esc(line), true], [esc(score), true]])),
-    '</section>',
-  ].join('\n');
+  return explainedSection('attribution', 'Row attribution', ATTRIBUTION_EXPLANATION, a.facts, table(['Line', 'Score'], a.top.map(([line, score]) => [[esc(line), true], [esc(score), true]])));
 }
 
 function reproSection(report: AuditReport): string {
