@@ -11,6 +11,20 @@ export interface ProbeSet {
   config: ProbeConfig;
   set: TensorSet;
   teacherOutputs: Float32Array;
+  /** Probes reading the same inputs (file, field, rows) share one key: a model is run on them once. */
+  inputsKey: string;
+}
+
+type Outputs = { outputs: Float32Array; width: number };
+
+/** Runs `predict` once per distinct probe input set. */
+function sharedPredictions(predict: (set: TensorSet) => Promise<Outputs>): (ps: { set: TensorSet; inputsKey: string }) => Promise<Outputs> {
+  const done = new Map<string, Promise<Outputs>>();
+  return (ps) => {
+    let result = done.get(ps.inputsKey);
+    if (!result) done.set(ps.inputsKey, (result = predict(ps.set)));
+    return result;
+  };
 }
 
 /** Probe name -> value (and KL to the teacher for agreement probes). */
@@ -18,6 +32,7 @@ export type ProbeScores = Record<string, { value: number; kl?: number }>;
 
 export async function loadProbeSets(config: AuditConfig, teacher: ModelProto, inputWidth: number, backend: TrainerBackend): Promise<ProbeSet[]> {
   const sets: ProbeSet[] = [];
+  const teacherOn = sharedPredictions((set) => backend.predict(teacher, undefined, set.inputs, set.rows));
   for (const p of config.probes) {
     const { set } = await readTensorSet(p.data, {
       input: p.input,
@@ -26,16 +41,18 @@ export async function loadProbeSets(config: AuditConfig, teacher: ModelProto, in
       skipBadRows: config.skipBadRows,
     });
     if (set.rows === 0) throw new AuditInputError(`${p.data}: probe ${p.name} has no usable rows`, { file: p.data });
-    const { outputs } = await backend.predict(teacher, undefined, set.inputs, set.rows);
-    sets.push({ config: p, set, teacherOutputs: outputs });
+    const inputsKey = JSON.stringify([p.data, p.input, set.rows]);
+    const { outputs } = await teacherOn({ set, inputsKey });
+    sets.push({ config: p, set, teacherOutputs: outputs, inputsKey });
   }
   return sets;
 }
 
 export async function scoreModel(backend: TrainerBackend, probeSets: readonly ProbeSet[], model: ModelProto, weights?: Weights): Promise<ProbeScores> {
   const scores: ProbeScores = {};
+  const modelOn = sharedPredictions((set) => backend.predict(model, weights, set.inputs, set.rows));
   for (const ps of probeSets) {
-    const { outputs, width } = await backend.predict(model, weights, ps.set.inputs, ps.set.rows);
+    const { outputs, width } = await modelOn(ps);
     if (ps.config.kind === 'accuracy') {
       scores[ps.config.name] = { value: accuracy(outputs, width, ps.config.outputs, ps.set.labels) };
     } else {
