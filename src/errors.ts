@@ -15,7 +15,3 @@ export class UnsupportedModelError extends AuditInputError {
     super(message, where);
   }
 }
-
-export function isUserError(e: unknown): e is AuditInputError {
-  return e instanceof AuditInputError;
-}

@@ -2,6 +2,7 @@
  * The moves gradient rules share, written once: un-broadcast, shape tensors, scaling, reductions
  * with axes as inputs (opset 13+), transposes, zeros. Each emits as few nodes as it can.
  */
+import { reduce } from '../onnx/ops.js';
 import type { RuleContext, Shape } from './api.js';
 
 export const isStatic = (shape: Shape): shape is readonly number[] => shape.every((d) => typeof d === 'number');
@@ -13,17 +14,6 @@ export const axisOf = (axis: number, rank: number): number => (axis < 0 ? axis +
 export function shapeTensor(ctx: RuleContext, name: string): string {
   const shape = ctx.shape(name);
   return isStatic(shape) ? ctx.b.constInt64(shape, undefined, 'shape') : ctx.b.op('Shape', [name]);
-}
-
-/** g reshaped to the (static or run-time) shape of `like`; no node when shapes already match. */
-export function reshapeLike(ctx: RuleContext, g: string, gShape: Shape, like: string): string {
-  const target = ctx.shape(like);
-  if (sameShape(gShape, target)) return g;
-  return ctx.b.op('Reshape', [g, shapeTensor(ctx, like)]);
-}
-
-export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /**
@@ -46,7 +36,7 @@ export function unbroadcast(ctx: RuleContext, g: string, gShape: Shape, target: 
 
 /** ReduceSum with axes as an input (opset 13+). */
 export function reduceSum(ctx: RuleContext, x: string, axes: readonly number[], keepdims: boolean): string {
-  return ctx.b.op('ReduceSum', [x, ctx.b.constInt64(axes, undefined, 'axes')], { keepdims: keepdims ? 1 : 0 });
+  return reduce(ctx.b, ctx.opset, 'ReduceSum', x, axes, keepdims);
 }
 
 /** g * k, with no node when k is 1. */
@@ -81,22 +71,8 @@ export function zerosLike(ctx: RuleContext, like: string): string {
   return ctx.b.op('ConstantOfShape', [shapeTensor(ctx, like)]);
 }
 
-/** Broadcast shape of two shapes (numpy rules; a symbolic dim wins over 1). */
-export function broadcastShape(a: Shape, b: Shape): Shape {
-  const rank = Math.max(a.length, b.length);
-  return Array.from({ length: rank }, (_, i) => {
-    const da = a[i - (rank - a.length)] ?? 1;
-    const db = b[i - (rank - b.length)] ?? 1;
-    return da === 1 ? db : da;
-  });
-}
-
-/** ReduceMean over axes; axes are an attribute before opset 18 and an input from 18. */
 export function reduceMean(ctx: RuleContext, x: string, axes: readonly number[], keepdims: boolean): string {
-  const k = keepdims ? 1 : 0;
-  return ctx.opset >= 18
-    ? ctx.b.op('ReduceMean', [x, ctx.b.constInt64(axes, undefined, 'axes')], { keepdims: k })
-    : ctx.b.op('ReduceMean', [x], { axes: [...axes], keepdims: k });
+  return reduce(ctx.b, ctx.opset, 'ReduceMean', x, axes, keepdims);
 }
 
 /** Expands a gradient of a reduction (over `axes` of `x`) back to x's shape. */

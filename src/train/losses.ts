@@ -7,7 +7,7 @@
  */
 import { DataType, tensorValueInfo, type ValueInfoProto } from '../onnx/proto.js';
 import type { GraphBuilder } from '../onnx/builder.js';
-import { reduce, sliceLastAxis } from './graphOps.js';
+import { reduce, sliceLastAxis } from '../onnx/ops.js';
 
 /** [start, end) on the model output's last axis. */
 export type SliceRange = readonly [number, number];

@@ -14,7 +14,7 @@
  */
 import { tensorValueInfo, type ValueInfoProto } from '../onnx/proto.js';
 import type { GraphBuilder } from '../onnx/builder.js';
-import { reduce } from './graphOps.js';
+import { reduce } from '../onnx/ops.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
 
 export type OptimizerSpec =

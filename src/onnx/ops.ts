@@ -1,9 +1,9 @@
 /**
- * Small graph-writing helpers shared by the loss and optimizer fragments: opset-aware reductions
- * (axes moved from attribute to input at opset 13 for ReduceSum, 18 for the others), last-axis
- * slices. Value infos, opsets and the typed graph come from src/onnx/proto.ts.
+ * Small graph-writing helpers shared by the gradient rules and the loss and optimizer fragments:
+ * opset-aware reductions (axes moved from attribute to input at opset 13 for ReduceSum, 18 for
+ * the others) and last-axis slices.
  */
-import type { GraphBuilder } from '../onnx/builder.js';
+import type { GraphBuilder } from './builder.js';
 
 export type ReduceOp = 'ReduceSum' | 'ReduceMean' | 'ReduceSumSquare' | 'ReduceMax';
 
