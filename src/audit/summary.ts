@@ -1,7 +1,7 @@
 /** The one-line summary a report leads with. */
 import type { ProbeResult, Verdict } from '../report/schema.js';
+import { formatStat as num } from '../stats/format.js';
 
-const num = (x: number) => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(3) : x.toExponential(1));
 
 function describe(p: ProbeResult): string {
   const ratio = p.transferRatio !== null ? `, ${Math.round(p.transferRatio * 100)}% of the teacher's shift` : '';

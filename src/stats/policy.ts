@@ -6,6 +6,7 @@
 import type { ProbeResult, RunStats, Verdict } from '../report/schema.js';
 import { permutationTest, welchTest } from './tests.js';
 import { minimumDetectableEffect, summarizeRuns } from './summary.js';
+import { formatStat as fmt } from './format.js';
 
 export interface Policy {
   alpha: number;
@@ -32,7 +33,6 @@ export interface ProbeRuns {
   extra?: ProbeResult['extra'];
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(3) : x.toExponential(1));
 
 /**
  * Holm's step-down adjustment: with p sorted ascending, p_(i) * (m - i), made monotone. Controls
