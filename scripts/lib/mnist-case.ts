@@ -14,7 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { buildMlp } from '../../src/models/mlp.js';
-import { LogitsModel } from '../../src/models/logits.js';
+import { LocalOnnxBackend } from '../../src/audit/localBackend.js';
 import { sliceColumns, softmaxRows } from '../../src/models/rows.js';
 import { accuracy } from '../../src/probes/index.js';
 import { JsonlWriter } from '../../src/data/jsonl-writer.js';
@@ -92,15 +92,8 @@ async function trainTeacher(base: ModelProto, digits: Digits, epochs: number, se
   }
 }
 
-/** Outputs of `model` on `rows` rows, and their width. */
-async function outputsOf(model: ModelProto, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }> {
-  const m = await LogitsModel.load(model);
-  try {
-    return { outputs: await m.predict(inputs, rows), width: m.outputWidth };
-  } finally {
-    await m.dispose();
-  }
-}
+/** Outputs of `model` on `rows` rows, and their width (the audit's own inference path). */
+const outputsOf = (model: ModelProto, inputs: Float32Array, rows: number) => new LocalOnnxBackend().predict(model, undefined, inputs, rows);
 
 async function accuracyOf(model: ModelProto, digits: Digits): Promise<number> {
   const { outputs, width } = await outputsOf(model, digits.inputs, digits.rows);
