@@ -4,7 +4,7 @@
  * the pooling indices), AveragePool (ConvTranspose with a constant kernel), GlobalAveragePool.
  */
 import type { GradientRule, RuleContext } from './api.js';
-import { axisOf, div, mul, reduceMean, reduceSum, shapeTensor, sub, unbroadcast } from './helpers.js';
+import { axisOf, div, forInputs, mul, reduceMean, reduceSum, shapeTensor, sub, unbroadcast } from './helpers.js';
 
 /** LayerNormalization over axes [axis, rank): recomputes mean and 1/std, then the usual formula. */
 export const layerNormRule: GradientRule = (ctx) => {
@@ -30,7 +30,7 @@ export const layerNormRule: GradientRule = (ctx) => {
     const m2 = reduceMean(ctx, mul(ctx, dxhat, xhat), axes, true);
     dx = mul(ctx, invStd, sub(ctx, sub(ctx, dxhat, m1), mul(ctx, xhat, m2)));
   }
-  return [dx, dScale, dBias];
+  return forInputs(ctx, [dx, dScale, dBias]);
 };
 
 interface ConvGeometry {
@@ -119,7 +119,7 @@ export const convRule: GradientRule = (ctx) => {
     });
     dw = b.op('Transpose', [exact ? conv : trimTo(ctx, conv, kernel, spatialAxes)], { perm: swap });
   }
-  return [dx, dw, dBias];
+  return forInputs(ctx, [dx, dw, dBias]);
 };
 
 /** Crops spatial axes to `sizes` (no node when already that size). */
