@@ -2,10 +2,13 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildGradients } from '../../src/autodiff/gradients.js';
+import type { GradientRule } from '../../src/autodiff/api.js';
+import { trainingOpset } from '../../src/autodiff/opset.js';
+import { RULES } from '../../src/autodiff/rules.js';
 import { unsupportedOps } from '../../src/autodiff/unsupported.js';
 import { UnsupportedModelError } from '../../src/errors.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
-import { makeModel, onnx, tensorValueInfo, type GraphProto, type ModelProto } from '../../src/onnx/proto.js';
+import { defaultOpset, makeModel, onnx, tensorValueInfo, type GraphProto, type ModelProto } from '../../src/onnx/proto.js';
 import { inferShapes } from '../../src/onnx/shapes.js';
 import { mlpModel, seededRandom, uniform } from '../helpers/models.js';
 
@@ -83,9 +86,29 @@ describe('unsupported ops', () => {
     expect(grads.get('w')).toBeTruthy();
     expect(unsupportedOps(model)).toEqual([]);
   });
-  it('opsets before 13 are refused', async () => {
+  it('a backward graph below opset 16 is refused; trainingOpset raises 13-15 to 16 and refuses older models', async () => {
     const { graph } = modelWithUnruled(false);
-    expect(() => buildGradients({ graph, loss: 'out', wrt: ['w'], shapes: new Map(), opset: 11 })).toThrow('opset 11');
+    expect(() => buildGradients({ graph, loss: 'out', wrt: ['w'], shapes: new Map(), opset: 14 })).toThrow(
+      'the backward graph needs opset 16 or later, the graph runs at opset 14',
+    );
+    const at = (opset: number): ModelProto => makeModel(modelWithUnruled(false).graph, opset);
+    const m14 = at(14);
+    expect(trainingOpset(m14)).toBe(16);
+    expect(defaultOpset(m14)).toBe(16);
+    expect(trainingOpset(at(17))).toBe(17);
+    expect(() => trainingOpset(at(12))).toThrow('unsupported model opset 12: training needs opset 13 or later');
+  });
+  it('a rule that answers the wrong number of inputs is a bug naming the op and node', async () => {
+    const { model, graph } = modelWithUnruled(false);
+    const shapes = await inferShapes(model);
+    const rules = RULES as Record<string, GradientRule>;
+    const matmul = rules.MatMul!;
+    rules.MatMul = (ctx) => matmul(ctx).slice(0, 1);
+    try {
+      expect(() => buildGradients({ graph, loss: 'out', wrt: ['w'], shapes })).toThrow(/the MatMul rule returned 1 gradients for 2 inputs at node MatMul_node/);
+    } finally {
+      rules.MatMul = matmul;
+    }
   });
   it('a parameter the loss does not reach gets a zero gradient', async () => {
     const { model, graph } = modelWithUnruled(false);
