@@ -317,7 +317,7 @@ MODELS = [
     # Float16 roundings after ops that PyTorch and onnxruntime compute bit-identically (a float16
     # rounding after a float32 result that differs in the last bit moves by a float16 ulp, 5e-4).
     ('gpt2_fp16_embeddings_op14', GPT2LMHeadModel, {'qkv': 'conv1d', 'gelu': 'erf', 'causal': 'where', 'tied': False, 'fp16_embeddings': True}, 14, True),
-    ('gpt2_fp16_residual_op17', GPT2LMHeadModel, {'qkv': 'linear', 'gelu': 'tanh', 'causal': 'additive', 'tied': True, 'fp16_residual': True}, 17, True),
+    ('gpt2_fp16_residual_tied_op17', GPT2LMHeadModel, {'qkv': 'linear', 'gelu': 'tanh', 'causal': 'additive', 'tied': True, 'fp16_residual': True}, 17, True),
 ]
 
 
