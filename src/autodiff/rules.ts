@@ -7,7 +7,7 @@ import type { GradientRule, RuleContext } from './api.js';
 import { axisOf, div, forInputs, mul, neg, reduceSum, sub, unbroadcast } from './helpers.js';
 import { gemm, matmul } from './linear.js';
 import { concatRule, gatherRule, reduceMeanRule, reduceSumRule, reshapeBack, sliceRule, splitRule, transposeRule, whereRule } from './indexing.js';
-import { averagePoolRule, convRule, erfRule, globalAveragePoolRule, layerNormRule, maxPoolRule, powRule, sqrtRule } from './nn.js';
+import { averagePoolRule, convRule, erfRule, geluRule, globalAveragePoolRule, layerNormRule, maxPoolRule, powRule, sqrtRule } from './nn.js';
 
 /** Gradient of an elementwise binary op's input i, un-broadcast from the output's shape. */
 const toInput = (ctx: RuleContext, i: number, g: string): string => unbroadcast(ctx, g, ctx.shape(ctx.y(0)), ctx.x(i));
@@ -72,6 +72,7 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
   Reciprocal: (ctx) => [neg(ctx, mul(ctx, ctx.g, mul(ctx, ctx.y(0), ctx.y(0))))],
   Abs: (ctx) => [mul(ctx, ctx.g, ctx.b.op('Sign', [ctx.x(0)]))],
   Erf: erfRule,
+  Gelu: geluRule,
   Pow: powRule,
   Sqrt: sqrtRule,
   // float -> float casts only (casts to integers carry no gradient and never reach a rule); the

@@ -202,6 +202,9 @@ const cases: Record<string, GradCase> = {
       return b.op('Mul', [p!, q!]);
     },
   },
+  // Gelu is an op from opset 20 (torch.onnx.export up to opset 17 writes it out with Erf or Tanh).
+  'Gelu exact (opset 20)': { inputs: { x: { dims: [3, 4] } }, wrt: ['x'], opset: 20, build: (b) => b.op('Gelu', ['x']) },
+  'Gelu tanh (opset 20)': { inputs: { x: { dims: [3, 4] } }, wrt: ['x'], opset: 20, build: (b) => b.op('Gelu', ['x'], { approximate: 'tanh' }) },
   'ReduceSum axes input keepdims 0 (opset 18)': {
     inputs: { x: { dims: [2, 3, 4] } }, wrt: ['x'], opset: 18, build: (b) => b.op('ReduceSum', ['x', b.constInt64([0, -1])], { keepdims: 0 }),
   },
