@@ -47,8 +47,11 @@ export const concatRule: GradientRule = (ctx) => {
   const rank = ctx.shape(ctx.x(0)).length;
   const axis = axisOf(ctx.attr('axis', 0), rank);
   const sizes = ctx.node.input.map((name) => ctx.shape(name)[axis]);
-  if (!sizes.every((d): d is number => typeof d === 'number')) ctx.fail(`concat axis ${axis} has a symbolic size`);
-  const pieces = ctx.b.node('Split', [ctx.g, ctx.b.constInt64(sizes as number[], undefined, 'split')], { axis }, { outputs: sizes.length });
+  // Symbolic sizes (an empty past_key_values fed for training) are read at run time.
+  const split = sizes.every((d): d is number => typeof d === 'number')
+    ? ctx.b.constInt64(sizes, undefined, 'split')
+    : ctx.b.op('Concat', ctx.node.input.map((name) => ctx.b.op('Gather', [ctx.b.op('Shape', [name]), ctx.b.constInt64([axis], undefined, 'axis')])), { axis: 0 });
+  const pieces = ctx.b.node('Split', [ctx.g, split], { axis }, { outputs: sizes.length });
   return pieces.map((p, i) => (ctx.needs(i) ? p : null));
 };
 

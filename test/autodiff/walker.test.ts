@@ -53,6 +53,32 @@ describe('walker on an MLP with a symbolic batch dim', () => {
   }
 });
 
+describe('walker on a Concat with a symbolic axis (an empty past_key_values fed for training)', () => {
+  it('splits the gradient at run-time sizes, for a past of length 0 and 3', async () => {
+    const graph = onnx.GraphProto.create({ name: 'past' });
+    graph.input.push(tensorValueInfo('past', [1, 'past_sequence', 4]));
+    const b = new GraphBuilder(graph);
+    const w = uniform(seededRandom(4), 8);
+    b.constFloat([...w], [1, 2, 4], 'w');
+    const y = b.op('Concat', ['past', b.op('Mul', ['w', 'w'])], { axis: 1 });
+    const loss = b.op('ReduceSum', [b.op('Mul', [y, y])], { keepdims: 0 }, 'loss');
+    graph.output.push(tensorValueInfo(loss, []));
+    const model = makeModel(graph, 17);
+    const shapes = await inferShapes(model);
+    expect(typeof shapes.get(y)![1]).toBe('string'); // symbolic
+    const grads = buildGradients({ graph, loss, wrt: ['w'], shapes });
+    graph.output.push(onnx.ValueInfoProto.create({ name: grads.get('w')! }));
+    const s = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
+    for (const length of [0, 3]) {
+      const r = await s.run({ past: new ort.Tensor('float32', new Float32Array(length * 4).fill(0.5), [1, length, 4]) });
+      // loss = sum(past^2) + sum(w^4): d/dw = 4 w^3
+      const g = Array.from(r[grads.get('w')!]!.data as Float32Array);
+      g.forEach((v, i) => expect(v).toBeCloseTo(4 * w[i]! ** 3, 5));
+    }
+    await s.release();
+  });
+});
+
 /** A model with an op that has no gradient rule (HardSigmoid), on or off the path from w to the output. */
 function modelWithUnruled(onPath: boolean): { model: ModelProto; graph: GraphProto } {
   const graph = onnx.GraphProto.create({ name: 'm' });
