@@ -23,7 +23,7 @@ const USER_FS_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EEXIST', 'ENOTDIR',
  * `e`, raised while trying to `action` `file`, as the one-line AuditInputError it is when the
  * file system refused (e.g. "out/report.json: cannot write (EACCES)"); any other error unchanged.
  */
-export function fileError(file: string, action: string, e: unknown): unknown {
+export function fsError(file: string, action: string, e: unknown): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && USER_FS_CODES.has(code)) return new AuditInputError(`${file}: cannot ${action} (${code})`, { file });
   return e;

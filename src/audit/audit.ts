@@ -9,7 +9,7 @@ import type { AuditConfig } from '../config/schema.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeModel } from '../onnx/io.js';
-import { fileError } from '../errors.js';
+import { fsError } from '../errors.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
@@ -168,7 +168,7 @@ async function saveModel(file: string, model: ModelProto): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, encodeModel(model));
   } catch (e) {
-    throw fileError(file, 'write the model', e);
+    throw fsError(file, 'write the model', e);
   }
 }
 

@@ -8,7 +8,7 @@ import type { TextFields } from '../data/text.js';
 import { newReadStats, type ReadOptions, type ReadStats, type Row } from '../data/types.js';
 import { runFilters, type ExcludedRow, type FilterOptions, type FilterReport, type Sink } from './engine.js';
 import { loadRules } from './packs.js';
-import { fileError } from '../errors.js';
+import { fsError } from '../errors.js';
 import type { Rule } from './rule.js';
 
 export const DEFAULT_RULES = 'numbers,banned-numbers';
@@ -49,7 +49,7 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
   let excludedOut: JsonlWriter | null = null;
   if (opts.outDir) {
     const outDir = opts.outDir;
-    await mkdir(outDir, { recursive: true }).catch((e: unknown) => { throw fileError(outDir, 'create the output folder', e); });
+    await mkdir(outDir, { recursive: true }).catch((e: unknown) => { throw fsError(outDir, 'create the output folder', e); });
     keptOut = new JsonlWriter(join(opts.outDir, 'kept.jsonl'));
     excludedOut = new JsonlWriter(join(opts.outDir, 'excluded.jsonl'));
   }
@@ -73,7 +73,7 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
   const full: FilterFileReport = { ...report, blankLines: stats.blankLines };
   if (opts.outDir) {
     const reportFile = join(opts.outDir, 'filter-report.json');
-    await writeFile(reportFile, `${JSON.stringify(full, null, 2)}\n`).catch((e: unknown) => { throw fileError(reportFile, 'write', e); });
+    await writeFile(reportFile, `${JSON.stringify(full, null, 2)}\n`).catch((e: unknown) => { throw fsError(reportFile, 'write', e); });
   }
   return { report: full, kept };
 }

@@ -5,7 +5,7 @@
  */
 import type { ProgressListener } from '../events.js';
 import { AuditInputError } from '../errors.js';
-import { Random } from './random.js';
+import { Random } from '../random.js';
 import type { Batch, Trainer } from './trainer.js';
 
 /** In-memory rows, shaped like one big batch: inputs row-major (rows x input width), targets rows x target width (or one label per row). */
