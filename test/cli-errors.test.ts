@@ -1,4 +1,7 @@
 /** How the CLI reports failures: user errors exit 2, bugs exit 3, one line each, stacks on request. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT, reportError } from '../src/cli/main.js';
 import { AuditInputError, UnsupportedModelError } from '../src/errors.js';
@@ -50,7 +53,9 @@ describe('reportError', () => {
 
 describe('the CLI process', () => {
   it('a user error exits 2 with one line, --debug accepted by every command', () => {
-    const r = runCli(['filter', '--data', 'no/such.jsonl', '--out', 'unused', '--debug']);
+    const out = mkdtempSync(path.join(os.tmpdir(), 'cli-errors-'));
+    const r = runCli(['filter', '--data', 'no/such.jsonl', '--out', out, '--debug']);
+    rmSync(out, { recursive: true, force: true });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('audit-dataset: no/such.jsonl: cannot read (ENOENT)\n');
   });
