@@ -12,7 +12,7 @@ import type { Rule } from './rule.js';
 export const DEFAULT_RULES = 'numbers,banned-numbers';
 
 /** The engine's options that pass straight through, plus where the results go. */
-export interface FilterFileOptions extends TextFields, Pick<FilterOptions, 'skipBadRows' | 'onKept' | 'onExcluded' | 'onProgress'> {
+export interface FilterFileOptions extends TextFields, Pick<FilterOptions, 'skipBadRows' | 'onKept' | 'onExcluded' | 'onProgress' | 'maxRowChars'> {
   /** Write DIR/kept.jsonl, DIR/excluded.jsonl and DIR/filter-report.json. */
   outDir?: string;
   /** Collect kept rows in memory (returned as `kept`). */
@@ -63,7 +63,7 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
   };
   let report: FilterReport;
   try {
-    report = await runFilters(items, rules, { file: path, fields, skipBadRows: opts.skipBadRows, onKept, onExcluded, onProgress: opts.onProgress });
+    report = await runFilters(items, rules, { file: path, fields, skipBadRows: opts.skipBadRows, onKept, onExcluded, onProgress: opts.onProgress, ...(opts.maxRowChars !== undefined ? { maxRowChars: opts.maxRowChars } : {}) });
   } finally {
     await Promise.all([keptOut?.close(), excludedOut?.close()]);
   }
