@@ -2,8 +2,9 @@
  * Writes an audit's outputs: the reports (writers per format) and excluded.jsonl, the list of
  * every row not trained on with its reasons (nothing is dropped silently).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDir, fsError, lockDir } from '../data/output-dir.js';
 import { writeReports, type RowFinding } from '../report/index.js';
 import type { AuditReport } from '../report/schema.js';
 import type { ReportFormat } from '../config/schema.js';
@@ -30,10 +31,30 @@ function excludedFindings(excluded: readonly ExcludedRow[]): RowFinding[] {
   }));
 }
 
+/**
+ * Every output is first written into a staging folder inside outDir, then renamed into place: a run
+ * that fails while writing leaves the previous set of files, never a mix of old and new.
+ */
 export async function writeAuditOutputs(report: AuditReport, excluded: readonly ExcludedRow[], outDir: string, formats: readonly ReportFormat[]): Promise<string[]> {
-  const written = await writeReports(report, outDir, findingsOf(excluded, report), formats);
-  await mkdir(outDir, { recursive: true });
-  const excludedFile = path.join(outDir, 'excluded.jsonl');
-  await writeFile(excludedFile, excluded.map((r) => JSON.stringify({ file: r.file, line: r.line, reasons: r.reasons, ...(r.rules ? { rules: r.rules } : {}) })).join('\n') + (excluded.length ? '\n' : ''));
-  return [...written, excludedFile];
+  await ensureDir(outDir);
+  const staging = path.join(outDir, `.staging-${process.pid}-${Date.now().toString(36)}`);
+  try {
+    const written = await writeReports(report, staging, findingsOf(excluded, report), formats);
+    const excludedFile = path.join(staging, 'excluded.jsonl');
+    await writeFile(excludedFile, excluded.map((r) => JSON.stringify({ file: r.file, line: r.line, reasons: r.reasons, ...(r.rules ? { rules: r.rules } : {}) })).join('\n') + (excluded.length ? '\n' : ''));
+    const finals: string[] = [];
+    for (const file of [...written, excludedFile]) {
+      const final = path.join(outDir, path.basename(file));
+      await rename(file, final);
+      finals.push(final);
+    }
+    return finals;
+  } catch (e) {
+    throw fsError(e, outDir, 'write the reports');
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }
+
+/** Keeps other audits out of `outDir` until the returned release is called (see lockDir). */
+export const lockOutDir = lockDir;

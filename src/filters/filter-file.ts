@@ -1,7 +1,6 @@
 /** Filter a dataset file in-process: read, run rules, optionally write kept/excluded JSONL + report. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { JsonlWriter } from '../data/jsonl-writer.js';
+import { ensureDir, fsError, refuseInputInOutputs, StagedFiles } from '../data/output-dir.js';
 import { readItemBatches } from '../data/read.js';
 import type { TextFields } from '../data/text.js';
 import { newReadStats, type ReadOptions, type ReadStats, type Row } from '../data/types.js';
@@ -10,6 +9,8 @@ import { loadRules } from './packs.js';
 import type { Rule } from './rule.js';
 
 export const DEFAULT_RULES = 'numbers,banned-numbers';
+/** The files `filter` writes into its output folder. */
+export const FILTER_OUTPUTS = ['kept.jsonl', 'excluded.jsonl', 'filter-report.json'];
 
 /** The engine's options that pass straight through, plus where the results go. */
 export interface FilterFileOptions extends TextFields, Pick<FilterOptions, 'skipBadRows' | 'onKept' | 'onExcluded' | 'onProgress' | 'maxRowChars'> {
@@ -45,10 +46,14 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
   const kept: Row[] = [];
   let keptOut: JsonlWriter | null = null;
   let excludedOut: JsonlWriter | null = null;
-  if (opts.outDir) {
-    await mkdir(opts.outDir, { recursive: true });
-    keptOut = new JsonlWriter(join(opts.outDir, 'kept.jsonl'));
-    excludedOut = new JsonlWriter(join(opts.outDir, 'excluded.jsonl'));
+  // Outputs are written under temporary names and renamed when all are complete: a failed run
+  // leaves the folder as it was, never a half-written kept.jsonl beside an old report.
+  const staged = opts.outDir ? new StagedFiles(opts.outDir) : null;
+  if (opts.outDir && staged) {
+    refuseInputInOutputs([path], opts.outDir, FILTER_OUTPUTS);
+    await ensureDir(opts.outDir);
+    keptOut = new JsonlWriter(staged.path('kept.jsonl'));
+    excludedOut = new JsonlWriter(staged.path('excluded.jsonl'));
   }
   const onKept: Sink<Row> = (row) => {
     if (opts.collectKept) kept.push(row);
@@ -61,14 +66,23 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
     const q = opts.onExcluded?.(ex);
     return p && q ? Promise.all([p, q]).then(() => undefined) : (p ?? q);
   };
-  let report: FilterReport;
+  let full: FilterFileReport;
   try {
-    report = await runFilters(items, rules, { file: path, fields, skipBadRows: opts.skipBadRows, onKept, onExcluded, onProgress: opts.onProgress, ...(opts.maxRowChars !== undefined ? { maxRowChars: opts.maxRowChars } : {}) });
-  } finally {
-    await Promise.all([keptOut?.close(), excludedOut?.close()]);
+    let report: FilterReport;
+    try {
+      report = await runFilters(items, rules, { file: path, fields, skipBadRows: opts.skipBadRows, onKept, onExcluded, onProgress: opts.onProgress, ...(opts.maxRowChars !== undefined ? { maxRowChars: opts.maxRowChars } : {}) });
+    } finally {
+      await Promise.all([keptOut?.close(), excludedOut?.close()]);
+    }
+    full = { ...report, blankLines: stats.blankLines };
+    if (staged) {
+      await staged.write('filter-report.json', `${JSON.stringify(full, null, 2)}\n`);
+      await staged.commit();
+    }
+  } catch (e) {
+    await staged?.discard();
+    throw opts.outDir ? fsError(e, opts.outDir, 'write the outputs') : e;
   }
-  const full: FilterFileReport = { ...report, blankLines: stats.blankLines };
-  if (opts.outDir) await writeFile(join(opts.outDir, 'filter-report.json'), `${JSON.stringify(full, null, 2)}\n`);
   return { report: full, kept };
 }
 
