@@ -21,6 +21,7 @@ export async function runContentFilters(config: AuditConfig): Promise<ContentFil
   const { report } = await filterFile(config.data, config.filters, {
     ...(config.filterField ? { field: config.filterField } : {}),
     skipBadRows: config.skipBadRows,
+    ...(config.maxRowChars !== undefined ? { maxRowChars: config.maxRowChars } : {}),
     onExcluded: (row) => {
       // Bad rows are counted by the tensor reader under their own reason.
       if (row.bad) return;

@@ -5,6 +5,7 @@ import { unsupportedOps } from '../autodiff/index.js';
 import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
 import { readModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
+import { firstNonFinite } from '../train/loop.js';
 import { readWeights } from '../train/weights.js';
 import type { ProgressListener } from '../events.js';
 import type { TrainerBackend, Weights } from './backend.js';
@@ -57,7 +58,16 @@ export async function loadModelPair(config: AuditConfig, backend: TrainerBackend
   for (const p of config.probes) {
     if (outside(p.outputs)) throw new AuditInputError(`probe ${p.name}: outputs [${p.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
   }
-  return { teacher, base, teacherWeights: readWeights(teacher), baseWeights: readWeights(base), inputWidth, outputWidth };
+  const teacherWeights = finiteWeights(readWeights(teacher), config.teacher);
+  const baseWeights = finiteWeights(readWeights(base), config.base);
+  return { teacher, base, teacherWeights, baseWeights, inputWidth, outputWidth };
+}
+
+/** A NaN or infinite weight in a teacher or base makes every student and probe meaningless: bad input. */
+function finiteWeights(weights: Weights, file: string): Weights {
+  const bad = firstNonFinite(weights);
+  if (bad) throw new AuditInputError(`${file}: parameter ${bad.name}[${bad.index}] is ${bad.value}; a model's weights must be finite`, { file });
+  return weights;
 }
 
 /** "Gemm x3, Relu x2 (sha256 1a2b3c4d5e6f)": the op histogram and the fingerprint hash. */

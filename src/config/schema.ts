@@ -61,6 +61,8 @@ export interface AuditConfig {
   filters: string[];
   /** Field the text filters read (text rows); ignored for tensor rows without text. */
   filterField?: string;
+  /** Candidate rows whose filtered text is longer are excluded (counted as too long) before any filter rule runs. */
+  maxRowChars: number;
   task: TaskConfig;
   probes: ProbeConfig[];
   train: TrainConfig;
@@ -73,6 +75,18 @@ export interface AuditConfig {
   out: string;
   formats: ReportFormat[];
 }
+
+/**
+ * Upper bounds a typo cannot blow past (a missing decimal point, an extra zero): each is far above
+ * any sensible audit, and the error names the key and the bound.
+ */
+export const MAX_SEEDS = 100;
+export const MAX_EPOCHS = 1000;
+export const MAX_BATCH_SIZE = 65_536;
+export const MAX_ROWS = 100_000_000;
+export const MAX_LR = 10;
+/** Runs use seed, seed+1, ..., seed+seeds-1; the PRNG reads a seed as 32 bits, so all must stay below 2^32 to be distinct. */
+export const MAX_FIRST_SEED = 2 ** 32 - MAX_SEEDS;
 
 const slice = {
   type: 'array',
@@ -96,6 +110,7 @@ export const auditConfigSchema = {
     baseline: { type: 'string', description: 'clean baseline dataset; default: made by `base` on the candidate inputs' },
     filters: { type: 'array', items: { type: 'string' }, default: [], description: 'content-filter packs (names or YAML paths), run first and reported' },
     filterField: { type: 'string', description: 'field the text filters read' },
+    maxRowChars: { type: 'integer', minimum: 1, maximum: 1_073_741_824, default: 1_048_576, description: 'rows whose filtered text is longer are excluded (counted as too long) before any filter rule runs' },
     task: {
       type: 'object',
       additionalProperties: false,
@@ -132,15 +147,15 @@ export const auditConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        seeds: { type: 'integer', minimum: 2, maximum: 100, default: 5, description: 'students (and controls) per arm' },
-        seed: { type: 'integer', minimum: 0, default: 1, description: 'first seed; runs use seed, seed+1, ...' },
-        epochs: { type: 'integer', minimum: 1, default: 5, description: 'passes over the data per student' },
-        batchSize: { type: 'integer', minimum: 1, default: 64, description: 'rows per step' },
+        seeds: { type: 'integer', minimum: 2, maximum: MAX_SEEDS, default: 5, description: 'students (and controls) per arm' },
+        seed: { type: 'integer', minimum: 0, maximum: MAX_FIRST_SEED, default: 1, description: 'first seed; runs use seed, seed+1, ...' },
+        epochs: { type: 'integer', minimum: 1, maximum: MAX_EPOCHS, default: 5, description: 'passes over the data per student' },
+        batchSize: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, default: 64, description: 'rows per step' },
         optimizer: { enum: ['adam', 'adamw', 'sgd'], default: 'adam', description: 'transfer needs an adaptive optimizer: plain SGD barely moves it' },
-        lr: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'learning rate' },
+        lr: { type: 'number', exclusiveMinimum: 0, maximum: MAX_LR, default: 0.001, description: 'learning rate' },
         weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 (adam, sgd) or decoupled (adamw) weight decay' },
         crossInit: { type: 'boolean', default: false, description: 'also train fresh-init students on the candidate (overt vs subliminal transfer)' },
-        maxRows: { type: 'integer', minimum: 0, default: 0, description: 'use at most this many candidate rows (0 = all)' },
+        maxRows: { type: 'integer', minimum: 0, maximum: MAX_ROWS, default: 0, description: 'use at most this many candidate rows (0 = all)' },
       },
     },
     policy: {

@@ -47,6 +47,8 @@ export interface ProbeResult {
   verdict: Verdict;
   /** One line saying why this verdict. */
   reason: string;
+  /** Every student and control run gave the same value: the probe cannot measure transfer (verdict fail, fail-closed). */
+  degenerate?: true;
   /** Secondary metrics (e.g. KL beside agreement), per model kind. */
   extra?: Record<string, { base: number; teacher: number; control: number; student: number }>;
 }
