@@ -2,6 +2,8 @@
  * The CLI: yargs commands over the library. Parses, calls, maps the outcome to an exit code:
  * 0 ran / pass, 1 gate tripped, 2 bad input or unsupported model (one line on stderr).
  */
+// First: onnxruntime's telemetry off before any module can load onnxruntime (see onnx/ort-env.ts).
+import '../onnx/ort-env.js';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AuditInputError } from '../errors.js';
