@@ -6,6 +6,7 @@
 import '../onnx/ort-env.js';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { fsError } from '../data/output-dir.js';
 import { AuditInputError } from '../errors.js';
 import { commands } from './commands.js';
 
@@ -43,6 +44,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
 }
 
 function oneLine(e: unknown): string {
+  // A filesystem error anywhere (a folder where a file should be, no permission) names its path.
+  const path = (e as NodeJS.ErrnoException | null)?.path;
+  if (!(e instanceof AuditInputError) && typeof path === 'string') e = fsError(e, path, 'use it');
   const text = e instanceof AuditInputError ? e.message : e instanceof Error ? `internal error: ${e.message}` : String(e);
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
