@@ -13,7 +13,8 @@ import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
 import { evaluateProbes, overallVerdict, POLICY_RULE } from '../stats/index.js';
-import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
+import { REPORT_SCHEMA_VERSION, type AuditReport, type DataSummary, type GradientScreen } from '../report/schema.js';
+import type { ExclusionKind } from '../data/excluded.js';
 import type { StudentData, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData, type AuditData } from './datasets.js';
 import { sha256File } from './hash.js';
@@ -166,19 +167,25 @@ async function saveModel(file: string, model: ModelProto): Promise<void> {
   await writeFile(file, encodeModel(model));
 }
 
+/** Where each kind of excluded row is counted in report.json (data.candidate.excluded). */
+const EXCLUDED_COUNT: Record<ExclusionKind, keyof DataSummary['candidate']['excluded']> = {
+  filter: 'filtered',
+  'non-finite': 'nonFinite',
+  'bad-row': 'badRows',
+  'row-limit': 'beyondMaxRows',
+  // Excluded by the content-filter stage before any rule ran (maxRowChars): counted with the filtered rows.
+  'too-long': 'filtered',
+};
+
 function dataSummary(config: AuditConfig, data: AuditData): AuditReport['data'] {
-  const count = (pred: (r: ExcludedRow) => boolean) => data.candidateExcluded.filter(pred).length;
+  const excluded = { filtered: 0, nonFinite: 0, badRows: 0, beyondMaxRows: 0 };
+  for (const row of data.candidateExcluded) excluded[EXCLUDED_COUNT[row.kind]]++;
   return {
     candidate: {
       file: config.data,
       rowsIn: data.candidateRowsIn,
       rowsUsed: data.candidate.rows,
-      excluded: {
-        filtered: count((r) => r.rules !== undefined),
-        nonFinite: count((r) => r.reasons[0]!.startsWith('non-finite')),
-        badRows: count((r) => r.reasons[0]!.startsWith('bad row')),
-        beyondMaxRows: count((r) => r.reasons[0] === 'beyond maxRows'),
-      },
+      excluded,
       targetType: data.targetType,
       targetTypeDetected: config.task.targetType === undefined,
     },

@@ -23,10 +23,11 @@ export async function runContentFilters(config: AuditConfig): Promise<ContentFil
     skipBadRows: config.skipBadRows,
     ...(config.maxRowChars !== undefined ? { maxRowChars: config.maxRowChars } : {}),
     onExcluded: (row) => {
-      // Bad rows are counted by the tensor reader under their own reason.
-      if (row.bad) return;
+      // Bad rows are counted by the tensor reader under their own kind.
+      // Rows too long to check are excluded like filtered ones: never trained on unchecked.
+      if (row.kind !== 'filter' && row.kind !== 'too-long') return;
       excludedReasons.set(row.line, row.reasons);
-      excludedRules.set(row.line, row.rules);
+      excludedRules.set(row.line, row.rules ?? []);
     },
   });
   return {

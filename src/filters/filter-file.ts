@@ -1,4 +1,5 @@
 /** Filter a dataset file in-process: read, run rules, optionally write kept/excluded JSONL + report. */
+import { excludedLine } from '../data/excluded.js';
 import { JsonlWriter } from '../data/jsonl-writer.js';
 import { ensureDir, fsError, refuseInputInOutputs, StagedFiles } from '../data/output-dir.js';
 import { readItemBatches } from '../data/read.js';
@@ -84,12 +85,6 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
     throw opts.outDir ? fsError(e, opts.outDir, 'write the outputs') : e;
   }
   return { report: full, kept };
-}
-
-/** `{line, reasons, row}`; the row is the parsed value, or the raw text of a bad row. */
-function excludedLine(ex: ExcludedRow): string {
-  if (ex.bad) return JSON.stringify({ line: ex.line, reasons: ex.reasons, raw: ex.bad.raw ?? null });
-  return `{"line":${ex.line},"reasons":${JSON.stringify(ex.reasons)},"row":${ex.row!.raw ?? JSON.stringify(ex.row!.value)}}`;
 }
 
 function isRuleList(x: string | string[] | Rule[]): x is Rule[] {
