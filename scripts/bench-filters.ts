@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { filterFile } from '../src/filters/filter-file.js';
 import { builtinPackNames, loadRules } from '../src/filters/packs.js';
-import { Random } from '../src/train/random.js';
+import { Random } from '../src/random.js';
 
 export type { BenchResult } from './lib/bench-result.js';
 

@@ -9,6 +9,7 @@ import type { AuditConfig } from '../config/schema.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeModel } from '../onnx/io.js';
+import { fsError } from '../errors.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
@@ -163,8 +164,12 @@ async function trainArms(
 
 /** A trained probe model as an ordinary ONNX inference model (the base graph, new initializers). */
 async function saveModel(file: string, model: ModelProto): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, encodeModel(model));
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, encodeModel(model));
+  } catch (e) {
+    throw fsError(file, 'write the model', e);
+  }
 }
 
 /** Where each kind of excluded row is counted in report.json (data.candidate.excluded). */

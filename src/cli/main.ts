@@ -1,14 +1,16 @@
 /**
  * The CLI: yargs commands over the library. Parses, calls, maps the outcome to an exit code:
- * 0 ran / pass, 1 gate tripped, 2 bad input or unsupported model (one line on stderr).
+ * 0 ran / pass, 1 gate tripped, 2 bad input or unsupported model (one line on stderr), 3 a bug in
+ * audit-dataset (any other error: one line saying so; the stack with --debug or AUDIT_DATASET_DEBUG=1).
  */
 // First: onnxruntime's telemetry off before any module can load onnxruntime (see onnx/ort-env.ts).
 import '../onnx/ort-env.js';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { fsError } from '../data/output-dir.js';
-import { AuditInputError } from '../errors.js';
+import { AuditInputError, fsError } from '../errors.js';
 import { commands } from './commands.js';
+
+export const EXIT = { pass: 0, fail: 1, input: 2, bug: 3 } as const;
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
   let exitCode = 0;
@@ -18,6 +20,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     // Config flags are named "train.epochs": keep them flat keys, not nested objects.
     .parserConfiguration({ 'dot-notation': false })
     .strict()
+    .option('debug', { type: 'boolean', global: true, describe: 'On an internal error, print its stack trace too' })
     .demandCommand(1, 'name a command: see --help')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
@@ -36,17 +39,36 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
   try {
     await parser.parseAsync();
   } catch (e) {
-    process.stderr.write(`audit-dataset: ${oneLine(e)}\n`);
-    if (process.env.AUDIT_DATASET_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    return 2;
+    return reportError(e, argv);
   }
   return exitCode;
 }
 
-function oneLine(e: unknown): string {
+/**
+ * Prints a failure as one line on stderr and returns its exit code: 2 for input the user can fix
+ * (AuditInputError), 3 for anything else, which is a bug in audit-dataset (stack only on request).
+ */
+export function reportError(e: unknown, argv: readonly string[], write: (text: string) => void = (t) => void process.stderr.write(t)): number {
   // A filesystem error anywhere (a folder where a file should be, no permission) names its path.
-  const path = (e as NodeJS.ErrnoException | null)?.path;
-  if (!(e instanceof AuditInputError) && typeof path === 'string') e = fsError(e, path, 'use it');
-  const text = e instanceof AuditInputError ? e.message : e instanceof Error ? `internal error: ${e.message}` : String(e);
+  const fsPath = (e as NodeJS.ErrnoException | null)?.path;
+  if (!(e instanceof AuditInputError) && typeof fsPath === 'string') e = fsError(fsPath, 'use it', e);
+  if (e instanceof AuditInputError) {
+    write(`audit-dataset: ${oneLine(e.message)}\n`);
+    return EXIT.input;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const debug = debugWanted(argv);
+  write(`audit-dataset: internal error, a bug in audit-dataset (please report it${debug ? '' : '; --debug shows the stack'}): ${oneLine(message)}\n`);
+  if (debug && e instanceof Error && e.stack) write(`${e.stack}\n`);
+  return EXIT.bug;
+}
+
+/** --debug anywhere on the line (it may be what failed to parse), or AUDIT_DATASET_DEBUG set to anything but '' or 0. */
+function debugWanted(argv: readonly string[]): boolean {
+  const env = process.env.AUDIT_DATASET_DEBUG;
+  return argv.includes('--debug') || (env !== undefined && env !== '' && env !== '0');
+}
+
+function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }

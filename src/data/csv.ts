@@ -11,6 +11,7 @@ import { fileError, rowError } from './errors.js';
 import { FORBIDDEN_KEYS, parseJsonStrict } from './json-strict.js';
 import type { ReadOptions, RowOrBad } from './types.js';
 import { firstInvalidLineIndex, incompleteTail, looksBinary, startsWithParquetMagic, validUtf8 } from './utf8.js';
+import { looksNumeric } from './vector.js';
 
 interface CsvRecord {
   record: string[];
@@ -126,11 +127,7 @@ class BadCell {
   constructor(readonly reason: string) {}
 }
 
-const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(Infinity|NaN)\s*$/;
-
-export function looksNumeric(cell: string): boolean {
-  return NUMERIC.test(cell);
-}
+export { looksNumeric };
 
 /** Passes bytes through, failing with file:line on invalid UTF-8 or binary data (csv-parse would guess). */
 class Utf8Guard extends Transform {
