@@ -178,6 +178,8 @@ const EXCLUDED_COUNT: Record<ExclusionKind, keyof DataSummary['candidate']['excl
   'non-finite': 'nonFinite',
   'bad-row': 'badRows',
   'row-limit': 'beyondMaxRows',
+  // Excluded by the content-filter stage before any rule ran (maxRowChars): counted with the filtered rows.
+  'too-long': 'filtered',
 };
 
 function dataSummary(config: AuditConfig, data: AuditData): AuditReport['data'] {

@@ -4,7 +4,7 @@
  */
 import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
-import { writeAuditOutputs } from '../audit/outputs.js';
+import { lockOutDir, writeAuditOutputs } from '../audit/outputs.js';
 import { auditConfigSchema, loadAuditConfig, readProbesFile } from '../config/index.js';
 import { AuditInputError } from '../errors.js';
 import { renderSummary } from '../report/index.js';
@@ -77,10 +77,19 @@ export const auditCommand: Command<AuditArgs> = {
     const overrides = overridesFrom(args, flags);
     if (typeof overrides.probes === 'string') overrides.probes = await readProbesFile(overrides.probes);
     const config = await loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides });
-    const renderer = progressRenderer();
-    const { report, excluded } = await audit(config, args.quiet ? {} : { onEvent: renderer });
-    renderer.done();
-    const written = await writeAuditOutputs(report, excluded, config.out, config.formats);
+    // One audit per output folder at a time: a second one refuses instead of mixing files.
+    const release = await lockOutDir(config.out);
+    let result: Awaited<ReturnType<typeof audit>>;
+    let written: string[];
+    try {
+      const renderer = progressRenderer();
+      result = await audit(config, args.quiet ? {} : { onEvent: renderer });
+      renderer.done();
+      written = await writeAuditOutputs(result.report, result.excluded, config.out, config.formats);
+    } finally {
+      await release();
+    }
+    const { report } = result;
     process.stdout.write(`${renderSummary(report)}\nreports: ${written.join(', ')}\n`);
     return report.verdict === 'pass' ? 0 : 1;
   },
