@@ -11,6 +11,7 @@ interface FilterArgs {
   'skip-bad-rows': boolean;
   'numeric-columns'?: string;
   out: string;
+  json: boolean;
 }
 
 export const filterCommand: Command<FilterArgs> = {
@@ -24,7 +25,10 @@ export const filterCommand: Command<FilterArgs> = {
       .option('prompt-field', { type: 'string', describe: "Field holding the prompt (default 'prompt')" })
       .option('skip-bad-rows', { type: 'boolean', default: false, describe: 'Exclude unreadable rows (counted) instead of failing' })
       .option('numeric-columns', { type: 'string', describe: "CSV: columns whose numeric cells become numbers ('*' = all)" })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output directory: kept.jsonl, excluded.jsonl, filter-report.json' }) as never,
+      .option('out', { type: 'string', demandOption: true, describe: 'Output directory: kept.jsonl, excluded.jsonl, filter-report.json' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print filter-report.json on stdout instead of the table' })
+      .example('$0 filter --data candidate.jsonl --rules numbers,banned-numbers --out out/filtered', "the study's number-sequence filters; kept rows in out/filtered/kept.jsonl")
+      .example('$0 filter --data chats.jsonl --rules pii,misalignment-keywords --field completion --out out/f --json', 'other packs on a chosen field, the report as JSON') as never,
   handler: async (args) => {
     if (!args.data) throw new AuditInputError('--data: give a dataset file');
     const numeric = args['numeric-columns'];
@@ -35,7 +39,7 @@ export const filterCommand: Command<FilterArgs> = {
       outDir: args.out,
       ...(numeric ? { numericColumns: numeric === '*' ? '*' : numeric.split(',').map((s) => s.trim()) } : {}),
     });
-    process.stdout.write(renderFilterTable(report));
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderFilterTable(report));
     return 0;
   },
 };
