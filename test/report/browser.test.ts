@@ -55,8 +55,8 @@ describe.skipIf(!chromiumPath)(`report.html in headless Chromium (${chromiumPath
       try {
         const banner = await page.$eval('header.banner', (el) => {
           const r = el.getBoundingClientRect();
-          const seen = (e: Element | null) => (e as unknown as { innerText: string }).innerText;
-          const style = (globalThis as unknown as { getComputedStyle(e: Element): { backgroundColor: string } }).getComputedStyle(el);
+          const seen = (e: unknown) => (e as unknown as { innerText: string }).innerText;
+          const style = (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el);
           return { title: seen(el.querySelector('h1')), text: seen(el), height: r.height, background: style.backgroundColor };
         });
         expect(banner.title).toBe(`audit-dataset: ${verdict.toUpperCase()}`);
