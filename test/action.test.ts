@@ -1,5 +1,5 @@
 /**
- * The GitHub Action's script (dist/action/run.js, what action.yml runs), run locally with the
+ * The GitHub Action's script (dist/cli/github-action-run.js, what action.yml runs), run locally with the
  * variables GitHub sets pointing at temp files: a FAIL and a PASS audit of the MNIST fixtures
  * (3 seeds x 2 epochs through the `args` input), and a bad config. Plus its pure parts.
  */
@@ -10,9 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ensureMnistFixtures } from '../scripts/fixtures.js';
-import { codeScanningSarif, MAX_ROW_RESULTS, outputLines, readInputs, splitArgs, stepFails } from '../src/action/github.js';
+import { codeScanningSarif, MAX_ROW_RESULTS, outputLines, readInputs, splitArgs, stepFails } from '../src/cli/github-action.js';
 
-const RUN = path.resolve('dist/action/run.js');
+const RUN = path.resolve('dist/cli/github-action-run.js');
 let fixtures = '';
 let tmp = '';
 

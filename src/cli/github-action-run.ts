@@ -1,5 +1,5 @@
 /**
- * Entry point of the GitHub Action (action.yml: `node dist/action/run.js`). Runs
+ * Entry point of the GitHub Action (action.yml: `node dist/cli/github-action-run.js`). Runs
  * `audit-dataset audit --config C --out OUT --json ARGS`, then writes the job summary to
  * $GITHUB_STEP_SUMMARY, the outputs to $GITHUB_OUTPUT (verdict, exit-code, report-dir,
  * report-json, report-html, sarif, failed) and OUT/code-scanning.sarif, and exits 1 when the
@@ -11,7 +11,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditReport } from '../report/schema.js';
-import { codeScanningSarif, errorSummary, jobSummary, outputLines, readInputs, stepFails } from './github.js';
+import { codeScanningSarif, errorSummary, jobSummary, outputLines, readInputs, stepFails } from './github-action.js';
 
 const BIN = fileURLToPath(new URL('../../bin/audit-dataset.js', import.meta.url));
 

@@ -1,5 +1,5 @@
 /**
- * The GitHub Action's pure parts (action.yml runs dist/action/run.js, which calls these): reading
+ * The GitHub Action's pure parts (action.yml runs dist/cli/github-action-run.js, which calls these): reading
  * the inputs, the job-summary Markdown, the step outputs, the step's pass/fail decision under
  * fail-on, and a SARIF log made ready for code scanning (paths relative to the repository).
  */
