@@ -35,13 +35,16 @@ describe('progress renderer', () => {
     expect(chunks.at(-1)).toContain('ETA after the first run');
     t = 1000;
     r({ kind: 'progress', stage: 'student seed 1', done: 2, total: 5, message: 'epoch 2 loss 0.1' });
-    expect(chunks.at(-1)).toMatch(/run 1\/4 · student seed 1 · epoch 2\/5/);
+    expect(chunks.at(-1)).toMatch(/run 1\/4 · ETA after the first run · student seed 1 · epoch 2\/5/);
     t = 10_000; // one run took 10 s: three left -> 30 s
     r({ kind: 'progress', stage: 'train', done: 1, total: 4, message: 'control seed 1' });
     const last = chunks.at(-1)!;
     expect(last.startsWith('\r\x1b[2K')).toBe(true); // rewritten in place, no newline
     expect(last).not.toContain('\n');
-    expect(last).toMatch(/\[train\] \[#####\.+\] run 2\/4 · control seed 1 · ETA 30 s/);
+    expect(last).toMatch(/\[train\] \[#####\.+\] run 2\/4 · ETA 30 s · control seed 1$/);
+    t = 14_000; // 4 s into the second run: 26 s left
+    r({ kind: 'progress', stage: 'control seed 1', done: 1, total: 5, message: 'epoch 1 loss 0.1' });
+    expect(chunks.at(-1)).toMatch(/run 2\/4 · ETA 26 s · control seed 1 · epoch 1\/5$/);
     t = 40_000;
     r({ kind: 'progress', stage: 'train', done: 4, total: 4 });
     expect(chunks.at(-1)).toBe('[train] 4 runs in 40 s\n');

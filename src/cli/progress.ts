@@ -79,7 +79,7 @@ export function progressRenderer(options: RendererOptions = {}): ProgressRendere
   const now = options.now ?? (() => performance.now());
   let statusShown = false;
   // The training runs: started when the first one starts; the ETA extrapolates the finished ones.
-  let runs: { done: number; total: number; label: string; startedAt: number } | null = null;
+  let runs: { done: number; total: number; label: string; startedAt: number; lastDoneAt: number } | null = null;
   let epoch = '';
 
   const clear = () => {
@@ -95,14 +95,16 @@ export function progressRenderer(options: RendererOptions = {}): ProgressRendere
     statusShown = true;
   };
   const tag = (stage: string) => paint('dim', `[${stage}]`);
+  // Mean time of the finished runs times the runs left, less the time the current run has had.
   const eta = (): string => {
     if (!runs || runs.done === 0) return 'ETA after the first run';
-    const perRun = (now() - runs.startedAt) / runs.done;
-    return `ETA ${formatDuration(perRun * (runs.total - runs.done))}`;
+    const perRun = (runs.lastDoneAt - runs.startedAt) / runs.done;
+    return `ETA ${formatDuration(Math.max(0, perRun * (runs.total - runs.done) - (now() - runs.lastDoneAt)))}`;
   };
   const runStatus = () => {
     if (!runs) return;
-    const parts = [`${tag('train')} ${bar(runs.done, runs.total)} run ${Math.min(runs.done + 1, runs.total)}/${runs.total}`, runs.label, epoch, eta()];
+    // The ETA before the labels: a narrow terminal cuts the end of the line.
+    const parts = [`${tag('train')} ${bar(runs.done, runs.total)} run ${Math.min(runs.done + 1, runs.total)}/${runs.total}`, eta(), runs.label, epoch];
     status(parts.filter(Boolean).join(' · '));
   };
 
@@ -116,7 +118,8 @@ export function progressRenderer(options: RendererOptions = {}): ProgressRendere
         return;
       case 'progress':
         if (e.stage === 'train') {
-          if (!runs) runs = { done: 0, total: e.total, label: '', startedAt: now() };
+          if (!runs) runs = { done: 0, total: e.total, label: '', startedAt: now(), lastDoneAt: now() };
+          if (e.done > runs.done) runs.lastDoneAt = now();
           runs.done = e.done;
           runs.total = e.total;
           runs.label = e.message ?? '';
