@@ -75,7 +75,7 @@ describe('GitHub Action script (process)', () => {
     const transfer = results.filter((x) => x.ruleId === 'trait-transfer');
     expect(transfer).toHaveLength(2);
     for (const x of results) expect(x.locations[0]!.physicalLocation.artifactLocation.uri).toBe('candidate.jsonl');
-  });
+  }, 600_000);
 
   it('PASS: step passes with verdict pass', async () => {
     const r = await runAction('pass', { CONFIG: 'audit-clean.yaml', ARGS: FAST, OUT: path.join(tmp, 'pass'), FAIL_ON: 'inconclusive' });
@@ -84,7 +84,7 @@ describe('GitHub Action script (process)', () => {
     expect(r.summary).toMatch(/^## audit-dataset: \*\*PASS\*\*\n/);
     expect(r.summary).toMatch(/^\| `digits` \| accuracy .*\| pass \|$/m);
     expect(r.summary).toContain('This step passes (fail-on: `inconclusive`).');
-  });
+  }, 600_000);
 
   it('a bad config: verdict error, the CLI message in the summary, the step fails even with fail-on never', async () => {
     const r = await runAction('error', { CONFIG: 'no-such.yaml', FAIL_ON: 'never', OUT: path.join(tmp, 'error') });

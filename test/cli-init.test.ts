@@ -5,7 +5,7 @@
  * fixtures/mnist/audit.yaml. What it cannot decide is a TODO in the file and on stderr.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,19 +30,22 @@ afterAll(async () => {
 
 describe('audit-dataset init', () => {
   it('writes a config for the MNIST candidate that audits to the same verdict and numbers as the fixture config', async () => {
-    const file = path.join(fixtures, 'init-test.yaml');
-    try {
-      const r = run(['init', '--teacher', 'teacher.onnx', '--base', 'base.onnx', '--data', 'candidate.jsonl', '--probe', 'probe.jsonl', '--out', 'init-test.yaml'], fixtures);
+    // Written beside the fixtures' own folder layout (audits/ one level down) so its paths are relative.
+    const file = path.join(tmp, 'audits', 'audit.yaml');
+    const link = path.join(tmp, 'mnist');
+    await symlink(fixtures, link);
+    {
+      const r = run(['init', '--teacher', 'mnist/teacher.onnx', '--base', 'mnist/base.onnx', '--data', 'mnist/candidate.jsonl', '--probe', 'mnist/probe.jsonl', '--out', 'audits/audit.yaml'], tmp);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
       const text = await readFile(file, 'utf8');
       expect(text).not.toContain('TODO');
       expect(text).toMatch(/the targets match the teacher's outputs there/);
       const config = parse(text);
-      expect(config).toMatchObject({ teacher: 'teacher.onnx', base: 'base.onnx', data: 'candidate.jsonl', task: { kind: 'logits', input: 'pixels', target: 'aux', outputs: [10, 13] } });
+      expect(config).toMatchObject({ teacher: '../mnist/teacher.onnx', base: '../mnist/base.onnx', data: '../mnist/candidate.jsonl', task: { kind: 'logits', input: 'pixels', target: 'aux', outputs: [10, 13] } });
       expect(config.probes).toEqual([
-        { name: 'trait-accuracy', kind: 'accuracy', data: 'probe.jsonl', input: 'pixels', label: 'label', outputs: [0, 10] },
-        { name: 'teacher-agreement', kind: 'agreement', data: 'probe.jsonl', input: 'pixels', outputs: [0, 10] },
+        { name: 'trait-accuracy', kind: 'accuracy', data: '../mnist/probe.jsonl', input: 'pixels', label: 'label', outputs: [0, 10] },
+        { name: 'teacher-agreement', kind: 'agreement', data: '../mnist/probe.jsonl', input: 'pixels', outputs: [0, 10] },
       ]);
 
       const fast = { train: { seeds: 3, epochs: 2 } };
@@ -52,8 +55,6 @@ describe('audit-dataset init', () => {
       expect(mine.verdict).toBe(theirs.verdict);
       // Same task, same probes under other names: the same students, the same numbers.
       expect(mine.probes.map((p) => [p.kind, p.delta, p.pValue, p.verdict])).toEqual(theirs.probes.map((p) => [p.kind, p.delta, p.pValue, p.verdict]));
-    } finally {
-      await rm(file, { force: true });
     }
   }, 600_000);
 

@@ -22,7 +22,7 @@ let files: string[] = [];
 let tarball = '';
 let installed: SpawnSyncReturns<string>;
 
-const env = { ...process.env, npm_config_onnxruntime_node_install: 'skip', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+const env: Record<string, string | undefined> = { ...process.env, npm_config_onnxruntime_node_install: 'skip', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
 const sh = (cmd: string, args: string[], cwd = dir) => spawnSync(cmd, args, { cwd, encoding: 'utf8', env, timeout: 240_000 });
 
 interface LockEntry {
@@ -43,6 +43,9 @@ async function consumerLock(tgz: string): Promise<object> {
 }
 
 beforeAll(async () => {
+  // The cache our own `npm ci` filled, wherever the project's npm config puts it (the consumer
+  // folder is outside the project and would not read a project .npmrc).
+  env.npm_config_cache = execFileSync('npm', ['config', 'get', 'cache'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   dir = await mkdtemp(path.join(os.tmpdir(), 'audit-pack-'));
   // dist/ is fresh (test/global-setup.ts): pack without re-running `prepare`.
   const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
