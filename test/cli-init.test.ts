@@ -4,7 +4,6 @@
  * labelled probe file; the config it writes audits to the same numbers as the hand-written
  * fixtures/mnist/audit.yaml. What it cannot decide is a TODO in the file and on stderr.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,9 +13,9 @@ import { audit } from '../src/audit/audit.js';
 import { loadAuditConfig } from '../src/config/index.js';
 import { ensureMnistFixtures } from '../scripts/fixtures.js';
 import { tinyCase } from './audit/tiny.js';
+import { runCli } from './helpers/cli.js';
 
-const BIN = path.resolve('bin/audit-dataset.js');
-const run = (args: string[], cwd?: string) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, CI: 'true' } });
+const run = (args: string[], cwd?: string) => runCli(args, cwd ? { cwd } : {});
 let fixtures = '';
 let tmp = '';
 

@@ -13,6 +13,7 @@ import { tinyCase, type TinyCase } from './audit/tiny.js';
 const BIN = path.resolve('bin/audit-dataset.js');
 const ESC = '\x1b[';
 
+/** Like test/helpers/cli.ts's runCli, but with NO_COLOR and FORCE_COLOR removed (an empty FORCE_COLOR would force colour). */
 function run(args: string[], env: Record<string, string | undefined> = {}) {
   const base = { ...process.env, CI: 'true' } as Record<string, string | undefined>;
   delete base.NO_COLOR;
