@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ensureMnistFixtures } from '../scripts/fixtures.js';
+import { ensureMnistFixtures } from './fixtures/mnist.js';
 import { codeScanningSarif, MAX_ROW_RESULTS, outputLines, readInputs, splitArgs, stepFails } from '../src/cli/github-action.js';
 
 const RUN = path.resolve('dist/cli/github-action-run.js');

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { audit } from '../src/audit/audit.js';
 import { loadAuditConfig } from '../src/config/index.js';
-import { ensureMnistFixtures } from '../scripts/fixtures.js';
+import { ensureMnistFixtures } from './fixtures/mnist.js';
 import { tinyCase } from './audit/tiny.js';
 import { runCli } from './helpers/cli.js';
 

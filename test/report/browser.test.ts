@@ -16,7 +16,7 @@ import { writeAuditOutputs } from '../../src/audit/outputs.js';
 import { loadAuditConfig } from '../../src/config/index.js';
 import type { AuditReport } from '../../src/report/schema.js';
 import { findChromium, launchChromium, openOffline, type Chromium } from '../../scripts/browser.js';
-import { ensureMnistFixtures } from '../../scripts/fixtures.js';
+import { ensureMnistFixtures } from '../fixtures/mnist.js';
 
 const chromiumPath = findChromium();
 if (!chromiumPath) {
