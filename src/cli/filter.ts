@@ -13,6 +13,7 @@ interface FilterArgs {
   'numeric-columns'?: string;
   'max-row-chars'?: number;
   out: string;
+  json: boolean;
 }
 
 export const filterCommand: Command<FilterArgs> = {
@@ -27,7 +28,10 @@ export const filterCommand: Command<FilterArgs> = {
       .option('skip-bad-rows', { type: 'boolean', default: false, describe: 'Exclude unreadable rows (counted) instead of failing' })
       .option('numeric-columns', { type: 'string', describe: "CSV: columns whose numeric cells become numbers ('*' = all)" })
       .option('max-row-chars', { type: 'number', describe: `Rows whose text is longer are excluded (counted as too long) before any rule runs (default ${DEFAULT_MAX_ROW_CHARS})` })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output directory: kept.jsonl, excluded.jsonl, filter-report.json' }) as never,
+      .option('out', { type: 'string', demandOption: true, describe: 'Output directory: kept.jsonl, excluded.jsonl, filter-report.json' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print filter-report.json on stdout instead of the table' })
+      .example('$0 filter --data candidate.jsonl --rules numbers,banned-numbers --out out/filtered', "the study's number-sequence filters; kept rows in out/filtered/kept.jsonl")
+      .example('$0 filter --data chats.jsonl --rules pii,misalignment-keywords --field completion --out out/f --json', 'other packs on a chosen field, the report as JSON') as never,
   handler: async (args) => {
     if (!args.data) throw new AuditInputError('--data: give a dataset file');
     const numeric = args['numeric-columns'];
@@ -41,7 +45,7 @@ export const filterCommand: Command<FilterArgs> = {
       ...(maxRowChars !== undefined ? { maxRowChars } : {}),
       ...(numeric ? { numericColumns: numeric === '*' ? '*' : numeric.split(',').map((s) => s.trim()) } : {}),
     });
-    process.stdout.write(renderFilterTable(report));
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderFilterTable(report));
     return 0;
   },
 };
