@@ -165,3 +165,20 @@ function wrap(dir: string, tok: PreTrainedTokenizer, tokenizerConfig: Json, mode
     },
   };
 }
+
+/**
+ * Token ids of a prompt as the model sees it before its answer: the folder's chat template (one
+ * user message, generation prompt added) when tokenizer_config.json has one, else the prompt text
+ * with the special tokens the tokenizer's post-processor adds (BOS for most decoders). Probes,
+ * generation and training share this, so a model is scored on the layout it was trained on.
+ */
+export function encodePrompt(tok: TextTokenizer, prompt: string | readonly ChatMessage[]): number[] {
+  if (typeof prompt !== 'string') return tok.encode(tok.applyChatTemplate(prompt, { addGenerationPrompt: true }), { addSpecialTokens: false });
+  if (tok.chatTemplate !== undefined) return tok.encode(tok.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true }), { addSpecialTokens: false });
+  return tok.encode(prompt, { addSpecialTokens: true });
+}
+
+/** Token ids of a completion (an answer) that follows `encodePrompt`'s ids: no special tokens. */
+export function encodeCompletion(tok: TextTokenizer, completion: string): number[] {
+  return tok.encode(completion, { addSpecialTokens: false });
+}
