@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { auditCommand } from './audit.js';
 import { filterCommand } from './filter.js';
+import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 
-export const commands: Command<any>[] = [auditCommand, filterCommand, inspectCommand];
+export const commands: Command<any>[] = [auditCommand, filterCommand, generateCommand, inspectCommand];

@@ -50,6 +50,8 @@ export interface ContinuationRow {
 
 export interface GenerateOptions {
   seed: number;
+  /** One random stream seed per prompt (default: drawn in prompt order from `seed`). */
+  rowSeeds?: readonly number[];
   /** 0 = greedy (default 1). */
   temperature?: number;
   /** Nucleus sampling mass (default 1 = off). */
@@ -286,9 +288,10 @@ export class TextRunner {
     if (!(topP > 0 && topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${topP}`);
     // One stream per prompt, drawn in prompt order from the seed: batching cannot change a row's draws.
     const master = new Random(options.seed);
+    if (options.rowSeeds && options.rowSeeds.length !== prompts.length) throw new RangeError(`rowSeeds: ${options.rowSeeds.length} seeds for ${prompts.length} prompts`);
     const states = prompts.map((p, i): RowState => {
       if (p.length === 0) throw new RangeError(`prompt ${i}: no tokens`);
-      return { prompt: p, random: new Random(master.nextUint32()), gen: { tokens: [], logprobs: [], ...(options.topLogprobs ? { top: [] } : {}), finish: 'length' }, done: false };
+      return { prompt: p, random: new Random(options.rowSeeds ? options.rowSeeds[i]! : master.nextUint32()), gen: { tokens: [], logprobs: [], ...(options.topLogprobs ? { top: [] } : {}), finish: 'length' }, done: false };
     });
     const sampler = new Sampler(this.vocab, temperature, topP, options.topLogprobs ?? 0);
     const budget = (s: RowState) => Math.min(options.maxNewTokens, this.maxPositions - s.prompt.length);
