@@ -110,10 +110,11 @@ export async function generateRows(model: TextModel, prompts: readonly PromptInp
 }
 
 function toRow(tok: TextTokenizer, prompt: PromptInput, g: Generation, topLogprobs: number | undefined): GeneratedRow {
-  // The EOS that ended a row is not part of its text (nor of OpenAI's logprobs content).
+  // The EOS that ended a row is not part of its text (nor of OpenAI's logprobs content). Any other
+  // token stays, special or not, so the completion re-encodes to the tokens its logprobs describe.
   const n = g.finish === 'eos' ? g.tokens.length - 1 : g.tokens.length;
   const ids = g.tokens.slice(0, n);
-  const row: GeneratedRow = { prompt, completion: tok.decode(ids, { skipSpecialTokens: true }) };
+  const row: GeneratedRow = { prompt, completion: tok.decode(ids) };
   if (topLogprobs) {
     const text = (id: number) => tok.decode([id]);
     row.logprobs = {

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { AuditInputError } from '../errors.js';
+import { joinPlain } from './textRows.js';
 
 export interface ChatMessage {
   role: string;
@@ -167,18 +168,40 @@ function wrap(dir: string, tok: PreTrainedTokenizer, tokenizerConfig: Json, mode
 }
 
 /**
- * Token ids of a prompt as the model sees it before its answer: the folder's chat template (one
- * user message, generation prompt added) when tokenizer_config.json has one, else the prompt text
- * with the special tokens the tokenizer's post-processor adds (BOS for most decoders). Probes,
- * generation and training share this, so a model is scored on the layout it was trained on.
+ * Token ids of a prompt as the model sees it before its answer. Chat messages: the folder's chat
+ * template (generation prompt added) when tokenizer_config.json has one, else the plain template
+ * of text rows (src/models/textRows.ts: the contents one per line). A plain string: the chat
+ * template with one user message when the folder has one (a chat model is asked in its own
+ * format), else the text with the special tokens the post-processor adds (BOS for most decoders).
  */
 export function encodePrompt(tok: TextTokenizer, prompt: string | readonly ChatMessage[]): number[] {
-  if (typeof prompt !== 'string') return tok.encode(tok.applyChatTemplate(prompt, { addGenerationPrompt: true }), { addSpecialTokens: false });
-  if (tok.chatTemplate !== undefined) return tok.encode(tok.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true }), { addSpecialTokens: false });
-  return tok.encode(prompt, { addSpecialTokens: true });
+  const messages = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
+  if (tok.chatTemplate !== undefined) return tok.encode(tok.applyChatTemplate(messages, { addGenerationPrompt: true }), { addSpecialTokens: false });
+  return tok.encode(plainPromptText(prompt), { addSpecialTokens: true });
 }
 
-/** Token ids of a completion (an answer) that follows `encodePrompt`'s ids: no special tokens. */
-export function encodeCompletion(tok: TextTokenizer, completion: string): number[] {
-  return tok.encode(completion, { addSpecialTokens: false });
+/** The plain template's prompt text (no chat template): a string as is, messages' contents one per line. */
+export function plainPromptText(prompt: string | readonly ChatMessage[]): string {
+  return typeof prompt === 'string' ? prompt : prompt.map((m) => m.content).join('\n');
+}
+
+/**
+ * Token ids of a completion following `encodePrompt(tok, prompt)`, laid out as training rows are
+ * (src/models/textRows.ts): with a chat template the completion's own tokens; without, the tokens
+ * the joined text (one space at the join) has past the prompt's, so a probe scores exactly the
+ * sequence a student was trained on. Falls back to the completion's own tokens when the joined
+ * text does not keep the prompt's tokens as a prefix (a merge across the join).
+ */
+export function encodeContinuation(tok: TextTokenizer, prompt: string | readonly ChatMessage[], completion: string): number[] {
+  if (tok.chatTemplate !== undefined) return tok.encode(completion, { addSpecialTokens: false });
+  const text = plainPromptText(prompt);
+  const promptIds = tok.encode(text, { addSpecialTokens: true });
+  const ids = tok.encode(joinPlain(text, completion), { addSpecialTokens: true });
+  // A post-processor that appends EOS would put it after the completion: drop it.
+  if (tok.eosId !== undefined && ids.at(-1) === tok.eosId && promptIds.at(-1) === tok.eosId) {
+    ids.pop();
+    promptIds.pop();
+  }
+  for (let i = 0; i < promptIds.length; i++) if (ids[i] !== promptIds[i]) return tok.encode(completion, { addSpecialTokens: false });
+  return ids.slice(promptIds.length);
 }
