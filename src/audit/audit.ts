@@ -76,7 +76,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
   const baseScores = await prepared.score();
   const teacherScores = await prepared.scoreTeacher();
   const probes = evaluateProbes(
-    config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...arms.scores })),
+    probeSets.map((ps) => probeRunsOf(ps, { base: baseScores, teacher: teacherScores, ...arms.scores })),
     config.policy,
   );
   const verdict = overallVerdict(probes);
