@@ -76,7 +76,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
   const baseScores = await prepared.score();
   const teacherScores = await prepared.scoreTeacher();
   const probes = evaluateProbes(
-    probeSets.map((ps) => probeRunsOf(ps, { base: baseScores, teacher: teacherScores, ...arms.scores })),
+    prepared.probeSets.map((ps) => probeRunsOf(ps, { base: baseScores, teacher: teacherScores, ...arms.scores })),
     config.policy,
   );
   const verdict = overallVerdict(probes);
@@ -98,7 +98,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     attribution: prepared.attribution,
     policy: { ...config.policy, rule: POLICY_RULE },
     reproducibility: {
-      inputs: await hashInputs(config),
+      inputs: await hashInputs(config, prepared),
       seeds,
       versions: runtimeVersions(),
       train: { ...config.train, ...prepared.trainRecord, backend: backend.name },
@@ -156,14 +156,14 @@ async function saveModel(file: string, model: ModelProto): Promise<void> {
   await writeFile(file, encodeModel(model));
 }
 
-async function hashInputs(config: AuditConfig): Promise<AuditReport['reproducibility']['inputs']> {
+async function hashInputs(config: AuditConfig, prepared: PreparedAudit): Promise<AuditReport['reproducibility']['inputs']> {
   const inputs = [
     // A model folder is hashed by its graph (tokenizers are checked equal between teacher and base).
     { role: 'teacher', path: modelFileOf(config.teacher) },
     { role: 'base', path: modelFileOf(config.base) },
     { role: 'data', path: config.data },
     ...(config.baseline ? [{ role: 'baseline', path: config.baseline }] : []),
-    ...config.probes.map((p) => ({ role: `probe:${p.name}`, path: p.data })),
+    ...prepared.probeSets.flatMap((ps) => ps.loaded.files.map((file) => ({ role: `probe:${ps.loaded.name}`, path: file }))),
   ];
   return Promise.all(inputs.map(async (i) => ({ ...i, sha256: await sha256File(i.path) })));
 }

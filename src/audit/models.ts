@@ -59,7 +59,7 @@ export async function loadModelPair(config: LogitsAuditConfig, backend: TrainerB
     throw new AuditInputError(`task.outputs [${config.task.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
   }
   for (const p of config.probes) {
-    if (outside(p.outputs)) throw new AuditInputError(`probe ${p.name}: outputs [${p.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
+    if (p.outputs && outside(p.outputs)) throw new AuditInputError(`probe ${p.name}: outputs [${p.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
   }
   return { teacher, base, teacherWeights: readWeights(teacher), baseWeights: readWeights(base), inputWidth, outputWidth };
 }

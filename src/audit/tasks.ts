@@ -13,7 +13,7 @@ import type { DataSummary, FilterSummary, GradientScreen, RowAttribution } from 
 import type { LogitsStudentTask, StudentData, StudentJob, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData } from './datasets.js';
 import { loadModelPair } from './models.js';
-import { loadProbeSets, scoreModel, type ProbeScores } from './probeSets.js';
+import { loadProbeSets, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
 import { gradientScreen } from './screen.js';
 import type { ExcludedRow, TensorSet } from './tensorData.js';
 import { prepareTextAudit } from './textTask.js';
@@ -32,6 +32,8 @@ export interface PreparedAudit {
   teacherWeights: Weights;
   /** The data one arm's run at `seed` trains on. */
   jobData(arm: Arm, seed: number): Promise<JobData>;
+  /** The loaded probes (kind, metric, files, the teacher's reference). */
+  probeSets: ProbeSet[];
   /** Probe scores of the base graph with `weights` (its own without). */
   score(weights?: Weights): Promise<ProbeScores>;
   scoreTeacher(): Promise<ProbeScores>;
@@ -71,6 +73,7 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
     base: models.base,
     baseWeights: models.baseWeights,
     teacherWeights: models.teacherWeights,
+    probeSets,
     jobData: async (arm) => ({ kind: 'logits', task, data: studentData(arm === 'control' ? data.baseline : data.candidate) }),
     score: (weights) => scoreModel(backend, probeSets, models.base, weights),
     scoreTeacher: () => scoreModel(backend, probeSets, models.teacher),

@@ -17,13 +17,14 @@ import { runFilters } from '../filters/engine.js';
 import { loadRules } from '../filters/packs.js';
 import { generateRows, loadTextModel, type PromptInput, type TextModel } from '../models/generate.js';
 import type { ChatMessage } from '../models/tokenizer.js';
+import type { ProbeSpec, TextProbeModel } from '../probes/index.js';
 import { encodeTextRow, type TextRowOptions } from '../models/textRows.js';
 import type { TextStudentRow, TextStudentTask, TrainerBackend, Weights } from './backend.js';
 import { runContentFilters } from './contentFilters.js';
 import { loadTextModelPair, type TextModelPair } from './models.js';
 import type { PreparedAudit } from './tasks.js';
 import type { ExcludedRow } from './tensorData.js';
-import { scoreTextProbes } from './textProbes.js';
+import { loadProbes, scoreProbes } from './probeSets.js';
 
 /** Counts of what happened to a file's rows on the way to token rows. */
 export interface TextRowCounts {
@@ -197,14 +198,23 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     padId,
     ...(config.train.adapter ? { adapter: { rank: config.train.adapter.rank, alpha: config.train.adapter.alpha ?? config.train.adapter.rank, targets: config.train.adapter.targets ?? [] } } : {}),
   };
-  const probes = await scoreTextProbes.load(config, models, emit);
-  const modelWith = (folder: string, weights?: Weights) => loadTextModel(folder, weights ? { weights } : {});
+  const textProbeModel = (m: TextModel): TextProbeModel => ({ task: 'text', tokenizer: m.tokenizer, runner: m.runner });
+  const teacherModel = await loadTextModel(models.teacherFolder);
+  const open: TextModel[] = [teacherModel];
+  emit({ kind: 'stage', stage: 'probes', message: `loading ${config.probes.length} probes` });
+  const probeSets = await loadProbes(config.probes as ProbeSpec[], {
+    task: 'text',
+    teacher: textProbeModel(teacherModel),
+    source: 'audit config',
+    skipBadRows: config.skipBadRows,
+    onEvent: emit,
+  });
   const scoreWith = async (folder: string, weights?: Weights) => {
-    const model = await modelWith(folder, weights);
+    const model = await loadTextModel(folder, weights ? { weights } : {});
     try {
-      return await probes.score(model);
+      return await scoreProbes(probeSets, textProbeModel(model));
     } finally {
-      await model.runner.dispose?.();
+      await model.runner.dispose();
     }
   };
 
@@ -215,9 +225,10 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     base: models.base,
     baseWeights: models.baseWeights,
     teacherWeights: models.teacherWeights,
+    probeSets,
     jobData: async (arm, seed) => ({ kind: 'text', task, data: { rows: arm === 'control' ? (await baselineFor(seed)).rows : candidate.rows } }),
     score: (weights) => scoreWith(models.baseFolder, weights),
-    scoreTeacher: () => scoreWith(models.teacherFolder),
+    scoreTeacher: () => scoreProbes(probeSets, textProbeModel(teacherModel)),
     filters: filtering?.summary ?? null,
     get data() {
       const generatedRows = [...generated.values()].map((s) => s.rows.length);
@@ -241,8 +252,8 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
       return [...candidate.excluded, ...(given?.excluded ?? []), ...[...generated.values()].flatMap((s) => s.excluded)];
     },
     close: async () => {
-      await baseModel?.runner.dispose?.();
-      await probes.close?.();
+      await baseModel?.runner.dispose();
+      for (const m of open) await m.runner.dispose();
     },
   };
 }

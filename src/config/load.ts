@@ -44,7 +44,13 @@ function resolvePaths(config: Plain, dir: string): Plain {
   const out = { ...config };
   for (const key of PATH_KEYS) if (typeof out[key] === 'string') out[key] = path.resolve(dir, out[key] as string);
   if (Array.isArray(out.probes)) {
-    out.probes = out.probes.map((p) => (isPlain(p) && typeof p.data === 'string' ? { ...p, data: path.resolve(dir, p.data) } : p));
+    out.probes = out.probes.map((p) => {
+      if (!isPlain(p)) return p;
+      const q: Plain = typeof p.data === 'string' ? { ...p, data: path.resolve(dir, p.data) } : { ...p };
+      // A pack given as a path (has a slash or .yaml) resolves; a bare name is a shipped pack.
+      if (typeof q.pack === 'string' && /[/\\]|\.ya?ml$/.test(q.pack)) q.pack = path.resolve(dir, q.pack);
+      return q;
+    });
   }
   if (Array.isArray(out.filters)) {
     // A pack given as a path (has a slash or .yaml) resolves; a bare name is a shipped pack.
@@ -98,10 +104,12 @@ export function validateConfig(raw: Plain, source: string): AuditConfig {
   }
   if (config.generate && config.task.kind !== 'text') throw new AuditInputError(`${source}: 'generate' applies to text tasks only`);
   if (config.train.adapter && config.task.kind !== 'text') throw new AuditInputError(`${source}: train.adapter applies to text tasks only`);
-  for (const [i, p] of config.probes.entries()) {
-    if (config.task.kind === 'logits' && p.outputs === undefined) throw new AuditInputError(`${source}: missing key 'probes.${i}.outputs'`);
-    if (p.outputs !== undefined && p.outputs[1] <= p.outputs[0]) throw new AuditInputError(`${source}: probe ${p.name}: outputs [${p.outputs.join(', ')}] is empty`);
-    if (p.kind === 'accuracy' && !p.label) throw new AuditInputError(`${source}: probe ${p.name}: an accuracy probe needs 'label'`);
+  // Each probe's fields are checked against its kind (per task kind) when the audit loads it.
+  if (config.task.kind === 'logits') {
+    for (const p of config.probes) {
+      if (p.outputs !== undefined && p.outputs[1] <= p.outputs[0]) throw new AuditInputError(`${source}: probe ${p.name}: outputs [${p.outputs.join(', ')}] is empty`);
+      if (p.kind === 'accuracy' && !p.label) throw new AuditInputError(`${source}: probe ${p.name}: an accuracy probe needs 'label'`);
+    }
   }
   const names = new Set<string>();
   for (const p of config.probes) {

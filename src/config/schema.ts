@@ -1,7 +1,9 @@
 /**
  * audit.yaml: the one validated configuration object. The JSON Schema below is the source of
  * truth for validation (unknown keys are errors) and is published as docs/audit.schema.json.
+ * Probe items come from the probe-kind table (each kind's fields).
  */
+import { probeItemSchema } from '../probes/index.js';
 
 /** `task.kind: logits`: tensor rows in, a slice of an output vector out. */
 export interface LogitsTaskConfig {
@@ -74,15 +76,23 @@ export interface AdapterConfig {
   targets: string[];
 }
 
+/**
+ * A probe as the config gives it: a name, a kind (or a pack that names it) and the kind's own
+ * fields, validated per task kind by the probe-kind table (src/probes/kinds.ts).
+ */
 export interface ProbeConfig {
   name: string;
-  kind: 'accuracy' | 'agreement';
-  data: string;
-  input: string;
+  kind?: string;
+  /** Probe rows (tensor probes; text agreement prompts). */
+  data?: string;
+  input?: string;
   /** Label field (accuracy probes). */
   label?: string;
-  /** The output slice the probe reads (logits tasks; required there). */
-  outputs: [number, number];
+  /** The output slice the probe reads (tensor probes). */
+  outputs?: [number, number];
+  /** A probe pack: a name in rules/probes/ or a .yaml path (text probes). */
+  pack?: string;
+  [field: string]: unknown;
 }
 
 export interface TrainConfig {
@@ -194,19 +204,8 @@ export const auditConfigSchema = {
     probes: {
       type: 'array',
       minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'kind', 'data', 'input'],
-        properties: {
-          name: { type: 'string', minLength: 1 },
-          kind: { enum: ['accuracy', 'agreement'] },
-          data: { type: 'string' },
-          input: { type: 'string' },
-          label: { type: 'string' },
-          outputs: slice,
-        },
-      },
+      description: 'probes: each names a kind (or a pack that does) and the fields of that kind',
+      items: probeItemSchema(),
     },
     train: {
       type: 'object',
