@@ -143,12 +143,13 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
       }),
       text: variant({
         fields: {
-          data: { type: 'string', required: true, description: "held-out prompts: JSONL/CSV/Parquet rows with 'prompt' (or chat 'messages'), optionally 'completion'" },
+          data: { type: 'string', required: true, description: "held-out prompts: JSONL/CSV/Parquet rows with a prompt (or chat 'messages'), optionally 'completion'" },
+          input: { type: 'string', description: "field holding the prompt (default 'prompt')" },
           maxRows: { type: 'integer', min: 0, default: 0, description: 'use at most this many rows (0 = all)' },
         },
         async load(p, ctx) {
           const teacher = textModel(ctx.teacher, p.name);
-          const prompts = await readTextPrompts(p.data, p.name, p.maxRows);
+          const prompts = await readTextPrompts(p.data, p.name, p.maxRows, p.input ?? 'prompt', ctx.skipBadRows);
           const rows = prompts.map((r) => ({
             prompt: encodePrompt(teacher.tokenizer, r.prompt),
             continuation: r.completion === undefined ? [] : encodeContinuation(teacher.tokenizer, r.prompt, r.completion),
@@ -262,13 +263,14 @@ function warnUnknownPrompts(model: TextProbeModel, prompts: readonly TextPrompt[
 }
 
 /** Held-out prompt rows of a text agreement probe: 'prompt' (or chat 'messages'), optional 'completion'. */
-async function readTextPrompts(file: string, probe: string, maxRows: number): Promise<{ prompt: TextPrompt; completion?: string }[]> {
+async function readTextPrompts(file: string, probe: string, maxRows: number, field: string, skipBadRows: boolean): Promise<{ prompt: TextPrompt; completion?: string }[]> {
   const out: { prompt: TextPrompt; completion?: string }[] = [];
-  for await (const item of readItems(file)) {
-    if (isBadRow(item)) throw new AuditInputError(`${file}:${item.line}: ${item.reason}`, { file, line: item.line });
+  for await (const item of readItems(file, { skipBadRows, stringColumns: [field, 'completion'] })) {
+    if (isBadRow(item)) continue; // counted by the reader; skipBadRows off makes it an error there
     const v = item.value;
     const completion = typeof v.completion === 'string' ? v.completion : undefined;
-    if (typeof v.prompt === 'string') out.push({ prompt: v.prompt, ...(completion !== undefined ? { completion } : {}) });
+    const prompt = v[field];
+    if (typeof prompt === 'string') out.push({ prompt, ...(completion !== undefined ? { completion } : {}) });
     else if (Array.isArray(v.messages)) {
       const messages = v.messages.map((m: unknown, i: number): ChatMessage => {
         const { role, content } = (m ?? {}) as { role?: unknown; content?: unknown };
@@ -278,7 +280,7 @@ async function readTextPrompts(file: string, probe: string, maxRows: number): Pr
       const last = messages.at(-1);
       if (last?.role === 'assistant') out.push({ prompt: messages.slice(0, -1), completion: last.content });
       else out.push({ prompt: messages });
-    } else throw new AuditInputError(`${file}:${item.line}: probe ${probe}: a row needs a string 'prompt' or chat 'messages'`, { file, line: item.line });
+    } else throw new AuditInputError(`${file}:${item.line}: probe ${probe}: a row needs a string '${field}' or chat 'messages'`, { file, line: item.line });
     if (maxRows && out.length >= maxRows) break;
   }
   if (out.length === 0) throw new AuditInputError(`${file}: probe ${probe} has no usable rows`, { file });

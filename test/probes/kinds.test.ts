@@ -74,7 +74,7 @@ describe('probe kinds table', () => {
     expect(bad({ pack: 'x', target: 'owl' }, 'preference', 'logits')).toThrow(/kind 'preference' does not apply to task kind 'logits'/);
     expect(bad({ data: 'a', input: 'x', outputs: [3, 3], label: 'y' }, 'accuracy', 'logits')).toThrow(/outputs \[3, 3\] is empty/);
     expect(bad({}, 'nonsense', 'text')).toThrow(/unknown kind 'nonsense'/);
-    expect(bad({ data: 'a', input: 'x', outputs: [0, 2] }, 'agreement', 'text')).toThrow(/unknown key 'input' for a agreement probe of a text task/);
+    expect(bad({ data: 'a', input: 'x', outputs: [0, 2] }, 'agreement', 'text')).toThrow(/unknown key 'outputs' for a agreement probe of a text task/);
     const schema = probeItemSchema() as { properties: Record<string, unknown> };
     for (const entry of Object.values(PROBE_KINDS)) for (const v of Object.values(entry.tasks)) for (const key of Object.keys(v!.fields)) expect(schema.properties).toHaveProperty(key);
   });
@@ -156,6 +156,13 @@ describe('text probes on a tiny GPT', () => {
     expect(far.value).toBeGreaterThan(1e-3);
     expect(far.value).toBeGreaterThan(1000 * Math.max(self.value, 1e-9));
     expect(far.extra!['top-1 agreement']).toBeLessThan(1);
+    // The prompt field can be named; a row without it is a one-line error naming file and line.
+    const named = path.join(root, 'named.jsonl');
+    writeFileSync(named, '{"question": "Which animal do you like best?"}\n{"prompt": "x"}\n');
+    await expect(loadProbe({ name: 'agree', kind: 'agreement', data: named, input: 'question' }, ctx())).rejects.toThrow(/named.jsonl:2: probe agree: a row needs a string 'question'/);
+    writeFileSync(named, '{"question": "Which animal do you like best?"}\n');
+    const byField = await loadProbe({ name: 'agree', kind: 'agreement', data: named, input: 'question' }, ctx());
+    expect((await byField.score(handle(teacher))).extra!['top-1 agreement']).toBe(1);
     const runs = probeRuns(probe, { base: far, teacher: self, student: [far, self], control: [far], crossInit: [] });
     expect(runs).toMatchObject({ teacher: 0, towardTeacher: -1, extra: { 'top-1 agreement': { teacher: 1, base: far.extra!['top-1 agreement'] } } });
   });
