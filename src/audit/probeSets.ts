@@ -4,11 +4,8 @@
  * a handle that runs the model once per distinct probe input set.
  */
 import type { AuditConfig, ProbeConfig } from '../config/schema.js';
-import type { ProgressListener } from '../events.js';
-import type { TextRunner } from '../models/textRunner.js';
-import type { TextTokenizer } from '../models/tokenizer.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { loadProbe, probeRuns, type LoadedProbe, type ProbeLoadContext, type ProbeModel, type ProbeScore, type ProbeSpec, type TensorProbeInputs, type TensorProbeModel, type TextProbeModel } from '../probes/index.js';
+import { loadProbe, probeRuns, type LoadedProbe, type ProbeLoadContext, type ProbeModel, type ProbeScore, type ProbeSpec, type TensorProbeInputs, type TensorProbeModel } from '../probes/index.js';
 import type { ProbeRuns } from '../stats/index.js';
 import type { TrainerBackend, Weights } from './backend.js';
 import { readTensorSet } from './tensorData.js';
@@ -32,20 +29,6 @@ export function tensorProbeModel(backend: TrainerBackend, model: ModelProto, wei
       return result;
     },
   };
-}
-
-/** A text model (a model folder's tokenizer and graph, maybe with a student's weights) as probes see it. */
-export function textProbeModel(model: { tokenizer: TextTokenizer; runner: TextRunner }): TextProbeModel {
-  return { task: 'text', tokenizer: model.tokenizer, runner: model.runner };
-}
-
-/** The probes of a text audit: `teacher` is the teacher folder opened with loadTextModel; pack and data paths resolve against `cwd`. */
-export async function loadTextProbes(
-  specs: readonly (ProbeConfig | ProbeSpec)[],
-  teacher: { tokenizer: TextTokenizer; runner: TextRunner },
-  options: { source: string; skipBadRows: boolean; cwd?: string; onEvent?: ProgressListener },
-): Promise<ProbeSet[]> {
-  return loadProbes(specs, { task: 'text', teacher: textProbeModel(teacher), ...options });
 }
 
 /** Loads every probe of the config for any task, given the teacher as that task exposes it. */
