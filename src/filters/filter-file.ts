@@ -1,6 +1,7 @@
 /** Filter a dataset file in-process: read, run rules, optionally write kept/excluded JSONL + report. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { excludedLine } from '../data/excluded.js';
 import { JsonlWriter } from '../data/jsonl-writer.js';
 import { readItemBatches } from '../data/read.js';
 import type { TextFields } from '../data/text.js';
@@ -70,12 +71,6 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
   const full: FilterFileReport = { ...report, blankLines: stats.blankLines };
   if (opts.outDir) await writeFile(join(opts.outDir, 'filter-report.json'), `${JSON.stringify(full, null, 2)}\n`);
   return { report: full, kept };
-}
-
-/** `{line, reasons, row}`; the row is the parsed value, or the raw text of a bad row. */
-function excludedLine(ex: ExcludedRow): string {
-  if (ex.bad) return JSON.stringify({ line: ex.line, reasons: ex.reasons, raw: ex.bad.raw ?? null });
-  return `{"line":${ex.line},"reasons":${JSON.stringify(ex.reasons)},"row":${ex.row!.raw ?? JSON.stringify(ex.row!.value)}}`;
 }
 
 function isRuleList(x: string | string[] | Rule[]): x is Rule[] {
