@@ -2,7 +2,6 @@
  * Writes an audit's outputs: the reports (writers per format) and excluded.jsonl, the list of
  * every row not trained on with its reasons (nothing is dropped silently).
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeReports, type RowFinding } from '../report/index.js';
 import type { AuditReport } from '../report/schema.js';
@@ -43,7 +42,6 @@ function excludedFindings(excluded: readonly ExcludedRow[]): RowFinding[] {
 
 export async function writeAuditOutputs(report: AuditReport, excluded: readonly ExcludedRow[], outDir: string, formats: readonly ReportFormat[]): Promise<string[]> {
   const written = await writeReports(report, outDir, findingsOf(excluded, report), formats);
-  await mkdir(outDir, { recursive: true });
   const excludedFile = path.join(outDir, 'excluded.jsonl');
   const out = new JsonlWriter(excludedFile);
   try {

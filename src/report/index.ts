@@ -1,7 +1,7 @@
 /** The report writers, and writeReports() that puts every format into one folder. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AuditInputError } from '../errors.js';
+import { AuditInputError, fsError } from '../errors.js';
 import type { RowFinding } from './findings.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
@@ -31,11 +31,11 @@ export async function writeReports(
     // Formats come from CLI flags too; a typo must not silently write nothing.
     if (!Object.hasOwn(REPORT_FILES, f)) throw new AuditInputError(`unknown report format "${String(f)}" (expected ${REPORT_FORMATS.join(', ')})`);
   }
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true }).catch((e: unknown) => { throw fsError(outDir, 'create the output folder', e); });
   const written: string[] = [];
   for (const f of [...new Set(formats)]) {
     const path = join(outDir, REPORT_FILES[f]);
-    await writeFile(path, RENDERERS[f](report, findings), 'utf8');
+    await writeFile(path, RENDERERS[f](report, findings), 'utf8').catch((e: unknown) => { throw fsError(path, 'write', e); });
     written.push(path);
   }
   return written;
