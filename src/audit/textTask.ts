@@ -18,14 +18,14 @@ import { runFilters } from '../filters/engine.js';
 import { loadRules } from '../filters/packs.js';
 import { generateRows, loadTextModel, type PromptInput, type TextModel } from '../models/generate.js';
 import type { ChatMessage } from '../models/tokenizer.js';
-import type { ProbeSpec, TextProbeModel } from '../probes/index.js';
+import type { ProbeSpec } from '../probes/index.js';
 import { encodeTextRow, type TextRowOptions } from '../models/textRows.js';
 import type { TextStudentRow, TextStudentTask, TrainerBackend, Weights } from './backend.js';
 import { runContentFilters } from './contentFilters.js';
 import { loadTextModelPair, type TextModelPair } from './models.js';
 import { excludedCounts, type PreparedAudit } from './tasks.js';
 import type { ExcludedRow } from './tensorData.js';
-import { loadProbes, scoreProbes } from './probeSets.js';
+import { loadProbes, scoreProbes, textProbeModel } from './probeSets.js';
 
 /** Counts of what happened to a file's rows on the way to token rows. */
 export interface TextRowCounts {
@@ -200,7 +200,6 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     padId,
     ...(config.train.adapter ? { adapter: { rank: config.train.adapter.rank, alpha: config.train.adapter.alpha ?? config.train.adapter.rank, targets: config.train.adapter.targets ?? [] } } : {}),
   };
-  const textProbeModel = (m: TextModel): TextProbeModel => ({ task: 'text', tokenizer: m.tokenizer, runner: m.runner });
   const teacherModel = await loadTextModel(models.teacherFolder);
   const open: TextModel[] = [teacherModel];
   emit({ kind: 'stage', stage: 'probes', message: `loading ${config.probes.length} probes` });
