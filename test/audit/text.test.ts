@@ -16,7 +16,7 @@ import { loadTokenizer } from '../../src/models/tokenizer.js';
 import { Random } from '../../src/train/random.js';
 import { trainText } from '../../src/train/textBatches.js';
 import { Trainer } from '../../src/train/trainer.js';
-import type { ModelProto } from '../../src/onnx/proto.js';
+import { graphOf, type ModelProto } from '../../src/onnx/proto.js';
 import { readModel } from '../../src/onnx/io.js';
 
 const WORDS = ['count', 'from', ':', 'hello', ...Array.from({ length: 20 }, (_, i) => String(i))];
@@ -97,8 +97,8 @@ describe('text audit', () => {
     expect(report.probes[0]!.student.runs).toHaveLength(2);
     const saved = await readModel(file('out-lora/models/student-seed1.onnx'));
     const base = await readModel(file('base/onnx/model.onnx'));
-    expect(saved.graph!.node.map((n) => n.opType)).toEqual(base.graph!.node.map((n) => n.opType));
-    expect(saved.graph!.initializer.map((t) => t.name)).toEqual(base.graph!.initializer.map((t) => t.name));
+    expect(graphOf(saved).node.map((n) => n.opType)).toEqual(graphOf(base).node.map((n) => n.opType));
+    expect(graphOf(saved).initializer.map((t) => t.name)).toEqual(graphOf(base).initializer.map((t) => t.name));
   });
 
   it('refuses folders that differ in vocabulary, naming the first differing token', async () => {
