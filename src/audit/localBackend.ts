@@ -9,9 +9,12 @@ import { Trainer } from '../train/trainer.js';
 import { train } from '../train/loop.js';
 import type { LossSpec } from '../train/losses.js';
 import type { OptimizerSpec } from '../train/optimizers.js';
-import type { StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
+import { trainText } from '../train/textBatches.js';
+import { adapterParams, addLora, loraInit, mergeLora, type LoraModel } from '../train/lora.js';
+import { withWeights } from '../train/weights.js';
+import type { LogitsStudentJob, LogitsStudentTask, StudentJob, StudentResult, TextStudentJob, TrainerBackend, Weights } from './backend.js';
 
-export function lossSpec(task: StudentJob['task']): LossSpec {
+export function lossSpec(task: LogitsStudentTask): LossSpec {
   const targets = task.targetType === 'probs' ? 'probabilities' : 'logits';
   return task.loss === 'kl' ? { kind: 'klDivergence', slice: task.slice, targets } : { kind: 'squaredError', slice: task.slice };
 }
@@ -44,7 +47,17 @@ export class LocalOnnxBackend implements TrainerBackend {
     return trainer;
   }
 
+  /** How each task kind's job trains here: one entry per kind. */
+  private readonly trainers_: { [K in StudentJob['kind']]: (job: Extract<StudentJob, { kind: K }>) => Promise<StudentResult> } = {
+    logits: (job) => this.trainLogits(job),
+    text: (job) => this.trainText(job),
+  };
+
   async train(job: StudentJob): Promise<StudentResult> {
+    return (this.trainers_[job.kind] as (j: StudentJob) => Promise<StudentResult>)(job);
+  }
+
+  private async trainLogits(job: LogitsStudentJob): Promise<StudentResult> {
     const trainer = await this.trainerFor(job.model, lossSpec(job.task), optimizerSpec(job.train), job.init);
     const started = performance.now();
     const result = await train(trainer, { inputs: job.data.inputs, rows: job.data.rows, targets: job.data.targets }, {
@@ -55,6 +68,48 @@ export class LocalOnnxBackend implements TrainerBackend {
       ...(job.onEvent ? { onEvent: job.onEvent } : {}),
     });
     return { weights: trainer.weights(), steps: result.steps, trainingMs: performance.now() - started, finalLoss: result.epochLosses.at(-1) ?? Number.NaN };
+  }
+
+  /** LoRA-adapted graphs by (architecture, init, adapter spec): the frozen weights live in the graph. */
+  private readonly loraModels = new Map<string, LoraModel>();
+  private readonly initIds = new WeakMap<object, number>();
+
+  private loraFor(model: ModelProto, init: Weights, spec: NonNullable<TextStudentJob['task']['adapter']>): LoraModel {
+    let initId = this.initIds.get(init);
+    if (initId === undefined) this.initIds.set(init, (initId = this.nextModelId++));
+    const key = JSON.stringify([this.idOf(model), initId, spec]);
+    let lora = this.loraModels.get(key);
+    if (!lora) this.loraModels.set(key, (lora = addLora(withWeights(model, init), spec)));
+    return lora;
+  }
+
+  /** Token cross-entropy on the completion tokens of length-bucketed, padded batches (all weights, or LoRA adapters only). */
+  private async trainText(job: TextStudentJob): Promise<StudentResult> {
+    if (job.task.targets !== 'tokens') throw new RangeError(`text targets '${job.task.targets}' are not trained by the ${this.name} backend yet`);
+    const lora = job.task.adapter ? this.loraFor(job.model, job.init, job.task.adapter) : undefined;
+    const optimizer = optimizerSpec(job.train);
+    let trainer: Trainer;
+    if (lora) {
+      const init = loraInit(lora, job.train.seed);
+      const key = JSON.stringify([this.idOf(lora.model), 'lora', optimizer]);
+      trainer = this.trainers.get(key) ?? (await Trainer.create(lora.model, { loss: { kind: 'tokenCrossEntropy' }, optimizer, params: adapterParams(lora), weights: init }));
+      this.trainers.set(key, trainer);
+      trainer.reset(init);
+    } else {
+      trainer = await this.trainerFor(job.model, { kind: 'tokenCrossEntropy' }, optimizer, job.init);
+    }
+    const started = performance.now();
+    const result = await trainText(trainer, job.data.rows.map((r) => r.tokens), {
+      epochs: job.train.epochs,
+      batchSize: job.train.batchSize,
+      seed: job.train.seed,
+      padId: job.task.padId,
+      stage: job.label,
+      ...(job.onEvent ? { onEvent: job.onEvent } : {}),
+    });
+    // A LoRA student is the base graph with W + scale * A B: saved and scored as plain ONNX.
+    const weights = lora ? mergeLora(lora, job.init, trainer.weights()) : trainer.weights();
+    return { weights, steps: result.steps, trainingMs: performance.now() - started, finalLoss: result.epochLosses.at(-1) ?? Number.NaN };
   }
 
   async predict(model: ModelProto, weights: Weights | undefined, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }> {
@@ -76,7 +131,7 @@ export class LocalOnnxBackend implements TrainerBackend {
   }
 
   /** Full-batch gradient at `init`: one plain-SGD step with lr 1 moves the weights by exactly -grad. */
-  async gradient(job: Omit<StudentJob, 'train' | 'label'>): Promise<Weights> {
+  async gradient(job: Omit<LogitsStudentJob, 'train' | 'label'>): Promise<Weights> {
     const trainer = await this.trainerFor(job.model, lossSpec(job.task), { kind: 'sgd', lr: 1, momentum: 0, weightDecay: 0 }, job.init);
     await trainer.step({ inputs: job.data.inputs, rows: job.data.rows, targets: job.data.targets });
     const after = trainer.weights();

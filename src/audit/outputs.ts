@@ -29,6 +29,8 @@ const FINDING_LEVEL: Record<ExclusionKind, RowFinding['level']> = {
   filter: 'warning',
   'row-limit': 'warning',
   'too-long': 'warning',
+  'empty-completion': 'warning',
+  'no-completion-tokens': 'warning',
 };
 
 function excludedFindings(excluded: readonly ExcludedRow[]): RowFinding[] {

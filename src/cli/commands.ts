@@ -2,7 +2,8 @@
 import type { Command } from './command.js';
 import { auditCommand } from './audit.js';
 import { filterCommand } from './filter.js';
+import { generateCommand } from './generate.js';
 import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
 
-export const commands: Command<any>[] = [auditCommand, filterCommand, inspectCommand, initCommand];
+export const commands: Command<any>[] = [auditCommand, filterCommand, generateCommand, inspectCommand, initCommand];

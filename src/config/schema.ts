@@ -3,6 +3,8 @@
  * entry per key, with its default and description). The TypeScript types are derived from it,
  * ajv validates with it (unknown keys are errors), every key becomes a CLI flag (cli/audit.ts),
  * and docs/audit.schema.json is generated from it (`npm run schemas`; a test checks the file).
+ * Task kinds and probe kinds are tables: the task object's keys are the union of TASK_FIELDS (each
+ * kind's own keys checked in load.ts); a probe item's fields are checked by the probe-kind table.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Enum, Section } from '../jsonSchema.js';
@@ -34,26 +36,134 @@ const slice = () => Type.Unsafe<[number, number]>({
   description: 'half-open slice [start, end) of the output vector',
 });
 
-export const TaskConfigSchema = Section({
-  kind: Enum(['logits'] as const, { description: 'logits: tensor rows in, an output vector out' }),
-  input: Type.String({ description: 'field holding the input vector' }),
-  target: Type.String({ description: "field holding the teacher's outputs on the slice" }),
-  outputs: slice(),
-  output: Type.Optional(Type.String({ description: "the model output the slices index (default: the model's first output)" })),
-  targetType: Type.Optional(Enum(['probs', 'logits'] as const, { description: 'what `target` holds; detected when absent' })),
-  loss: Enum(['kl', 'mse'] as const, { default: 'kl', description: 'student loss: KL to the targets, or squared error on logits' }),
-});
-export type TaskConfig = Static<typeof TaskConfigSchema>;
+/** `task.kind: logits`: tensor rows in, a slice of an output vector out. */
+export interface LogitsTaskConfig {
+  kind: 'logits';
+  /** Field holding the input vector. */
+  input: string;
+  /** Field holding the teacher's outputs on the `outputs` slice. */
+  target: string;
+  /** Half-open slice [start, end) of the model's output vector that `target` holds. */
+  outputs: [number, number];
+  /** The model output the slices index (default: the model's first output). */
+  output?: string;
+  /** probs | logits; detected from the data when absent. */
+  targetType?: 'probs' | 'logits';
+  /** Student loss: KL to the targets (default; the study's), or squared error on logits. */
+  loss: 'kl' | 'mse';
+}
 
-export const ProbeConfigSchema = Section({
-  name: Type.String({ minLength: 1 }),
-  kind: Enum(['accuracy', 'agreement'] as const),
-  data: Type.String(),
-  input: Type.String(),
-  label: Type.Optional(Type.String()),
-  outputs: slice(),
+/** `task.kind: text`: a decoder language model in a model folder, rows of prompt and completion text. */
+export interface TextTaskConfig {
+  kind: 'text';
+  /** Fields of plain rows {prompt, completion} and chat rows {messages}. */
+  prompt: string;
+  completion: string;
+  messages: string;
+  /** tokens: cross-entropy on the completion tokens; logprobs: KL to the rows' top-k log-probs. */
+  targets: 'tokens' | 'logprobs';
+  /** Field holding OpenAI's chat-completions `logprobs` object (targets: logprobs). */
+  logprobs: string;
+  /** Longest training sequence in tokens (default: the tokenizer's model_max_length, capped by config.json's n_positions). */
+  maxLength?: number;
+  /** What an over-long row does: cut (counted) or stop the audit (exit 2). */
+  overLength: 'truncate' | 'error';
+  /** The logits output's name (default: logits). */
+  output?: string;
+}
+
+export type TaskConfig = LogitsTaskConfig | TextTaskConfig;
+export type TaskKind = TaskConfig['kind'];
+
+/**
+ * The fields of each task kind: the one place that says which `task.*` keys a kind takes, which it
+ * needs and their defaults (applied after validation, so one kind's defaults never appear in
+ * another's config). The JSON Schema's task object is the union of these fields.
+ */
+export const TASK_FIELDS: Readonly<Record<TaskKind, { required: readonly string[]; optional: readonly string[]; defaults: Readonly<Record<string, unknown>> }>> = {
+  logits: { required: ['input', 'target', 'outputs'], optional: ['output', 'targetType', 'loss'], defaults: { loss: 'kl' } },
+  text: {
+    required: [],
+    optional: ['prompt', 'completion', 'messages', 'targets', 'logprobs', 'maxLength', 'overLength', 'output'],
+    defaults: { prompt: 'prompt', completion: 'completion', messages: 'messages', targets: 'tokens', logprobs: 'logprobs', overLength: 'truncate' },
+  },
+};
+
+/** Sampling of the base's completions for a generated text baseline. */
+export interface GenerateConfig {
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+}
+
+
+export const GENERATE_DEFAULTS: GenerateConfig = { temperature: 1, topP: 1, maxNewTokens: 64 };
+
+/**
+ * A probe as the config gives it: a name, a kind (or a pack that names it) and the kind's own
+ * fields, validated per task kind by the probe-kind table (src/probes/kinds.ts).
+ */
+export interface ProbeConfig {
+  name: string;
+  kind?: string;
+  /** Probe rows (tensor probes; text agreement prompts). */
+  data?: string;
+  input?: string;
+  /** Label field (accuracy probes). */
+  label?: string;
+  /** The output slice the probe reads (tensor probes). */
+  outputs?: [number, number];
+  /** A probe pack: a name in rules/probes/ or a .yaml path (text probes). */
+  pack?: string;
+  [field: string]: unknown;
+}
+
+export const TaskConfigSchema = Type.Unsafe<TaskConfig>(Section({
+  kind: Enum(['logits', 'text'] as const, { description: 'logits: tensor rows in, an output vector out; text: a language model folder, prompt/completion rows' }),
+  input: Type.Optional(Type.String({ description: 'logits: field holding the input vector' })),
+  target: Type.Optional(Type.String({ description: "logits: field holding the teacher's outputs on the slice" })),
+  outputs: Type.Optional(slice()),
+  output: Type.Optional(Type.String({ description: "the model output the slices index (logits: default the model's first output; text: default logits)" })),
+  targetType: Type.Optional(Enum(['probs', 'logits'] as const, { description: 'logits: what `target` holds; detected when absent' })),
+  loss: Type.Optional(Enum(['kl', 'mse'] as const, { description: 'logits: student loss: KL to the targets (default), or squared error on logits' })),
+  prompt: Type.Optional(Type.String({ description: 'text: field of the prompt (default prompt)' })),
+  completion: Type.Optional(Type.String({ description: 'text: field of the completion (default completion)' })),
+  messages: Type.Optional(Type.String({ description: 'text: field of chat rows (default messages)' })),
+  targets: Type.Optional(Enum(['tokens', 'logprobs'] as const, { description: "text: train on the completion tokens (default), or on the rows' top-k logprobs" })),
+  logprobs: Type.Optional(Type.String({ description: "text: field holding OpenAI's chat-completions logprobs object (default logprobs)" })),
+  maxLength: Type.Optional(Type.Integer({ minimum: 2, description: "text: longest training sequence in tokens (default: the model's n_positions)" })),
+  overLength: Type.Optional(Enum(['truncate', 'error'] as const, { description: 'text: over-long rows are cut and counted (default), or stop the audit' })),
+}));
+
+/**
+ * A probe item: a name, a kind (or a pack naming it) and that kind's fields. The fields are checked
+ * per probe kind and task kind by the probe-kind table (src/probes/kinds.ts) when the audit loads
+ * the probes, before any training: unknown keys are errors there, naming the probe.
+ */
+export const ProbeConfigSchema = Type.Unsafe<ProbeConfig>({
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    kind: { type: 'string', description: 'probe kind (accuracy, agreement, preference, contrastive); a pack probe may leave it to the pack' },
+  },
+  additionalProperties: true,
+  description: "the kind's own fields (data, input, label, outputs, pack, target, ...), validated per kind",
 });
-export type ProbeConfig = Static<typeof ProbeConfigSchema>;
+
+export const GenerateConfigSchema = Section({
+  temperature: Type.Optional(Type.Number({ minimum: 0, description: 'sampling temperature (default 1; 0 = greedy)' })),
+  topP: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'nucleus sampling mass (default 1)' })),
+  maxNewTokens: Type.Optional(Type.Integer({ minimum: 1, description: 'longest generated completion (default 64)' })),
+}, { description: "text: sampling of the base's baseline completions" });
+
+export const AdapterConfigSchema = Section({
+  kind: Enum(['lora'] as const),
+  rank: Type.Integer({ minimum: 1, description: 'adapter rank r' }),
+  alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'scale alpha (the update is alpha/r * A B; default = rank)' })),
+  targets: Type.Optional(Type.Array(Type.String(), { description: 'regular expressions over parameter names (default: every 2-D MatMul weight)' })),
+}, { description: 'LoRA adapters on chosen MatMul weights; only they train (text tasks)' });
+export type AdapterConfig = Static<typeof AdapterConfigSchema>;
 
 export const TrainConfigSchema = Section({
   seeds: Type.Integer({ minimum: 2, maximum: MAX_SEEDS, default: 5, description: 'students (and controls) per arm' }),
@@ -65,6 +175,7 @@ export const TrainConfigSchema = Section({
   weightDecay: Type.Number({ minimum: 0, default: 0, description: 'L2 (adam, sgd) or decoupled (adamw) weight decay' }),
   crossInit: Type.Boolean({ default: false, description: 'also train fresh-init students on the candidate (overt vs subliminal transfer)' }),
   maxRows: Type.Integer({ minimum: 0, maximum: MAX_ROWS, default: 0, description: 'use at most this many candidate rows (0 = all)' }),
+  adapter: Type.Optional(AdapterConfigSchema),
 });
 export type TrainConfig = Static<typeof TrainConfigSchema>;
 
@@ -80,6 +191,7 @@ export const auditConfigSchema = Section({
   filterField: Type.Optional(Type.String({ description: 'field the text filters read' })),
   maxRowChars: Type.Integer({ minimum: 1, maximum: 1_073_741_824, default: 1_048_576, description: 'rows whose filtered text is longer are excluded (counted as too long) before any filter rule runs' }),
   task: TaskConfigSchema,
+  generate: Type.Optional(GenerateConfigSchema),
   probes: Type.Array(ProbeConfigSchema, { minItems: 1 }),
   train: withDefault(TrainConfigSchema, {}),
   policy: withDefault(PolicySchema, {}),
@@ -94,3 +206,7 @@ export const auditConfigSchema = Section({
   title: 'audit-dataset audit.yaml',
 });
 export type AuditConfig = Static<typeof auditConfigSchema>;
+
+/** An audit config whose task is a logits task (the tensor path's functions take this). */
+export type LogitsAuditConfig = AuditConfig & { task: LogitsTaskConfig };
+export type TextAuditConfig = AuditConfig & { task: TextTaskConfig };

@@ -47,14 +47,24 @@ export const DataSummarySchema = Type.Object({
       nonFinite: count(),
       badRows: count(),
       beyondMaxRows: count('Rows after the configured row limit, not read.'),
+      emptyCompletion: Type.Optional(count('Text rows whose completion is empty or whitespace.')),
+      noCompletionTokens: Type.Optional(count('Text rows whose prompt alone fills task.maxLength, or whose completion adds no token.')),
     }, { ...strict, description: 'Every row not used, by why. The rows are listed in excluded.jsonl beside the report.' }),
-    targetType: Enum(['probs', 'logits'] as const),
+    targetType: Enum(['probs', 'logits', 'tokens', 'logprobs'] as const, { description: 'probs | logits (logits tasks); tokens | logprobs (text tasks)' }),
     targetTypeDetected: Type.Boolean(),
+    text: Type.Optional(Type.Object({
+      maxLength: count(),
+      truncated: count(),
+      misaligned: count(),
+      lossTokens: count(),
+    }, { ...strict, description: "Text tasks: training length in tokens, rows cut to it (kept), rows whose prompt tokens were not a prefix of the row's (boundary = common prefix), loss-bearing tokens per epoch." })),
   }, strict),
   baseline: Type.Object({
     source: Enum(['given', 'generated-by-base'] as const),
     file: Type.Optional(Type.String()),
     rows: count(),
+    rowsPerSeed: Type.Optional(Type.Array(count(), { description: 'A generated text baseline is sampled once per control seed: usable rows of each (rows is the fewest).' })),
+    generate: Type.Optional(Type.Object({ temperature: Type.Number(), topP: Type.Number(), maxNewTokens: Type.Integer() }, strict)),
   }, strict),
 }, strict);
 export type DataSummary = Static<typeof DataSummarySchema>;

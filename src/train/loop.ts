@@ -6,10 +6,12 @@
 import { AuditInputError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { Random } from '../random.js';
-import type { Batch, Trainer } from './trainer.js';
+import type { Batch, HostArray, Trainer } from './trainer.js';
 
-/** In-memory rows, shaped like one big batch: inputs row-major (rows x input width), targets rows x target width (or one label per row). */
-export type Dataset = Batch;
+/** In-memory rows of a single-input model, shaped like one big batch: inputs row-major (rows x input width), targets rows x target width (or one label per row). */
+export interface Dataset extends Omit<Batch, 'inputs'> {
+  inputs: HostArray;
+}
 
 export interface TrainLoopOptions {
   epochs: number;

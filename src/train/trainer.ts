@@ -21,16 +21,24 @@ export interface TrainerOptions extends TrainingSpec {
   session?: SessionTuning;
 }
 
-/** One batch (or a whole in-memory dataset): `rows` rows of model input, targets (float rows or int64 labels/tokens), optional token mask. */
+/**
+ * One batch (or a whole in-memory dataset): `rows` rows of model input, targets (float rows or
+ * int64 labels/tokens), optional token mask. `inputs` is the one data input of a single-input
+ * model, or every data input by name (text: input_ids, attention_mask, position_ids); a graph's
+ * `past_key_values.*` inputs need no entry: training feeds them empty (past length 0).
+ */
 export interface Batch {
-  inputs: Float32Array | BigInt64Array;
+  inputs: HostArray | Readonly<Record<string, HostArray>>;
   rows: number;
   targets: Float32Array | BigInt64Array;
   /** Token mask rows (text losses). */
   mask?: Float32Array;
 }
 
-type HostArray = Float32Array | BigInt64Array;
+export type HostArray = Float32Array | BigInt64Array;
+
+/** Graph inputs holding a decoder's cache: fed empty when training on whole sequences. */
+export const isPastInput = (name: string): boolean => name.startsWith('past_key_values.') || name.startsWith('past.');
 
 /** Declared shape of a graph input, resolved for one batch. */
 interface FeedSlot {
@@ -75,7 +83,7 @@ export class Trainer {
     private readonly optimizer: OptimizerSpec,
     private readonly slots: Slot[],
     private readonly sets: [BufferSet, BufferSet],
-    private readonly dataSlot: FeedSlot,
+    private readonly dataSlots: FeedSlot[],
     private readonly targetSlots: FeedSlot[],
   ) {
     const scalarTensors: Record<string, ort.Tensor> = {};
@@ -101,9 +109,7 @@ export class Trainer {
 
   static async create(inference: ModelProto, options: TrainerOptions): Promise<Trainer> {
     const { model, io } = await buildTrainingModel(inference, options);
-    if (io.data.length !== 1) {
-      throw new UnsupportedModelError(`the trainer feeds one data input; the model has ${io.data.length} (${io.data.join(', ')})`);
-    }
+    if (io.data.length === 0) throw new UnsupportedModelError('the model has no data input');
     const graph = graphOf(model);
     const inputInfo = new Map(graph.input.map((i) => [i.name!, i]));
     const slotOf = (name: string): FeedSlot => {
@@ -121,7 +127,7 @@ export class Trainer {
     const makeSet = (): BufferSet => slots.map((s) => new Float32Array(s.dims.reduce((a, d) => a * d, 1)));
     const sets: [BufferSet, BufferSet] = [makeSet(), makeSet()];
     const session = await createSession(encodeModel(model), options.session);
-    const trainer = new Trainer(inference, session, io, options.optimizer, slots, sets, slotOf(io.data[0]!), io.targets.map(slotOf));
+    const trainer = new Trainer(inference, session, io, options.optimizer, slots, sets, io.data.map(slotOf), io.targets.map(slotOf));
     trainer.reset(initial);
     return trainer;
   }
@@ -151,7 +157,7 @@ export class Trainer {
   async step(batch: Batch): Promise<number> {
     this.steps++;
     const { feeds, fetches } = this.directions[this.current];
-    feeds[this.dataSlot.name] = this.feedTensor(this.dataSlot, batch.inputs, batch.rows);
+    this.feedInputs(feeds, batch);
     const [targetSlot, maskSlot] = this.targetSlots;
     feeds[targetSlot!.name] = this.feedTensor(targetSlot!, batch.targets, batch.rows);
     if (maskSlot) {
@@ -163,6 +169,18 @@ export class Trainer {
     await this.session.run(feeds, fetches);
     this.current = 1 - this.current;
     return this.lossBuffer[0]!;
+  }
+
+  /** Every data input of the graph from the batch: by name, or the one array of a single-input model; caches empty. */
+  private feedInputs(feeds: Record<string, ort.Tensor>, batch: Batch): void {
+    const single = batch.inputs instanceof Float32Array || batch.inputs instanceof BigInt64Array;
+    const named = single ? undefined : (batch.inputs as Readonly<Record<string, HostArray>>);
+    for (const slot of this.dataSlots) {
+      const data = single && this.dataSlots.length === 1 ? (batch.inputs as HostArray) : named?.[slot.name];
+      if (data) feeds[slot.name] = this.feedTensor(slot, data, batch.rows);
+      else if (isPastInput(slot.name)) feeds[slot.name] = emptyPast(slot, batch.rows);
+      else throw new RangeError(`the batch has no values for the model input ${slot.name} (inputs: ${this.dataSlots.map((s) => s.name).join(', ')})`);
+    }
   }
 
   /** The batch tensor for a slot: reused when the same array comes again with the same rows (the Batcher's buffers). */
@@ -202,6 +220,12 @@ export class Trainer {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** A cache input with past length 0: the batch dim is `rows`, every other symbolic dim 0. */
+function emptyPast(slot: FeedSlot, rows: number): ort.Tensor {
+  const dims = slot.dims.map((d, i) => (i === 0 ? rows : typeof d === 'number' ? d : 0));
+  return slot.elemType === DataType.FLOAT ? new ort.Tensor('float32', new Float32Array(0), dims) : new ort.Tensor('int64', new BigInt64Array(0), dims);
 }
 
 /** A tensor over `data` for `rows` rows, resolving the batch dim and at most one other unknown dim. */

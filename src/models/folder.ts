@@ -1,0 +1,165 @@
+/**
+ * Model folders in the transformers.js layout: `config.json`, `tokenizer.json`,
+ * `tokenizer_config.json`, `onnx/model.onnx`. writeModelFolder makes one from a graph and a word
+ * list (the tiny language models of tests, fixtures and the demo): a Hugging Face `tokenizers`
+ * WordLevel tokenizer that splits on whitespace and isolates each punctuation mark, with the
+ * special tokens <pad> <bos> <eos> <unk> and a TemplateProcessing post-processor that puts BOS in
+ * front, so the folder's own files (not our code) say where BOS goes.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { AuditInputError } from '../errors.js';
+import { join } from 'node:path';
+import { encodeModel } from '../onnx/io.js';
+import { graphOf, valueInfoDims, type ModelProto } from '../onnx/proto.js';
+
+/** The special tokens' spellings; ids are their places in the vocabulary. */
+export interface SpecialTokens {
+  pad: string;
+  bos: string;
+  eos: string;
+  unk: string;
+}
+
+export const DEFAULT_SPECIAL_TOKENS: SpecialTokens = { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' };
+
+/** The file names of a model folder, one place. */
+export const MODEL_FOLDER_FILES = {
+  config: 'config.json',
+  tokenizer: 'tokenizer.json',
+  tokenizerConfig: 'tokenizer_config.json',
+  model: join('onnx', 'model.onnx'),
+} as const;
+
+/**
+ * A vocabulary in id order: the special tokens first (pad 0, bos 1, eos 2, unk 3), then the
+ * distinct words in first-seen order. Words are pre-tokenized units (no whitespace inside).
+ */
+export function wordVocabulary(words: Iterable<string>, specials: SpecialTokens = DEFAULT_SPECIAL_TOKENS): string[] {
+  const tokens = [specials.pad, specials.bos, specials.eos, specials.unk];
+  const seen = new Set(tokens);
+  for (const w of words) {
+    if (w.length === 0 || /\s/u.test(w)) throw new RangeError(`vocabulary word ${JSON.stringify(w)} is empty or contains whitespace`);
+    if (!seen.has(w)) {
+      seen.add(w);
+      tokens.push(w);
+    }
+  }
+  return tokens;
+}
+
+export interface ModelFolderSpec {
+  model: ModelProto;
+  /** The vocabulary in id order (wordVocabulary). Must contain the special tokens. */
+  tokens: readonly string[];
+  specials?: SpecialTokens;
+  /** Hugging Face config.json fields of the architecture (gptConfig), merged into config.json. */
+  config: Record<string, unknown>;
+  /** Longest sequence the tokenizer admits (model_max_length). */
+  maxLength: number;
+  /** A Jinja chat template for tokenizer_config.json (absent: rows use the plain template). */
+  chatTemplate?: string;
+}
+
+export async function writeModelFolder(dir: string, spec: ModelFolderSpec): Promise<void> {
+  const specials = spec.specials ?? DEFAULT_SPECIAL_TOKENS;
+  const ids = new Map<string, number>();
+  spec.tokens.forEach((t, i) => {
+    if (ids.has(t)) throw new RangeError(`vocabulary token ${JSON.stringify(t)} appears twice`);
+    ids.set(t, i);
+  });
+  const idOf = (role: keyof SpecialTokens): number => {
+    const id = ids.get(specials[role]);
+    if (id === undefined) throw new RangeError(`the vocabulary lacks the ${role} token ${specials[role]}`);
+    return id;
+  };
+  const logits = graphOf(spec.model).output.find((o) => o.name === 'logits');
+  const vocabDim = logits ? valueInfoDims(logits)?.at(-1) : undefined;
+  if (typeof vocabDim === 'number' && vocabDim !== spec.tokens.length) {
+    throw new RangeError(`the model's logits have ${vocabDim} entries but the vocabulary has ${spec.tokens.length} tokens`);
+  }
+
+  const config = {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    ...spec.config,
+    vocab_size: spec.tokens.length,
+    bos_token_id: idOf('bos'),
+    eos_token_id: idOf('eos'),
+    pad_token_id: idOf('pad'),
+    tie_word_embeddings: true,
+    use_cache: false,
+  };
+  await mkdir(join(dir, 'onnx'), { recursive: true });
+  await writeFile(join(dir, MODEL_FOLDER_FILES.config), json(config));
+  await writeFile(join(dir, MODEL_FOLDER_FILES.tokenizer), json(wordLevelTokenizerJson(spec.tokens, specials)));
+  await writeFile(join(dir, MODEL_FOLDER_FILES.tokenizerConfig), json({
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    bos_token: specials.bos,
+    eos_token: specials.eos,
+    pad_token: specials.pad,
+    unk_token: specials.unk,
+    model_max_length: spec.maxLength,
+    padding_side: 'right',
+    clean_up_tokenization_spaces: false,
+    ...(spec.chatTemplate !== undefined ? { chat_template: spec.chatTemplate } : {}),
+  }));
+  await writeFile(join(dir, MODEL_FOLDER_FILES.model), encodeModel(spec.model));
+}
+
+/** tokenizer.json (Hugging Face `tokenizers` format) of a word-level tokenizer. */
+export function wordLevelTokenizerJson(tokens: readonly string[], specials: SpecialTokens = DEFAULT_SPECIAL_TOKENS): Record<string, unknown> {
+  const vocab: Record<string, number> = {};
+  tokens.forEach((t, i) => (vocab[t] = i));
+  const specialSet = new Set(Object.values(specials));
+  const bosId = vocab[specials.bos];
+  if (bosId === undefined) throw new RangeError(`the vocabulary lacks the BOS token ${specials.bos}`);
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: tokens.flatMap((content, id) => specialSet.has(content)
+      ? [{ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }]
+      : []),
+    normalizer: null,
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Isolated' }],
+    },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: specials.bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [
+        { SpecialToken: { id: specials.bos, type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+      ],
+      special_tokens: { [specials.bos]: { id: specials.bos, ids: [bosId], tokens: [specials.bos] } },
+    },
+    decoder: null,
+    model: { type: 'WordLevel', vocab, unk_token: specials.unk },
+  };
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** The ONNX file of a model given as a file or a model folder, with the folder when it is one. */
+export interface ModelSource {
+  /** The ONNX file to read. */
+  file: string;
+  /** The model folder (absent for a bare ONNX file). */
+  folder?: string;
+}
+
+export function resolveModelSource(path: string): ModelSource {
+  if (!existsSync(path)) throw new AuditInputError(`${path}: model not found`, { file: path });
+  if (!statSync(path).isDirectory()) return { file: path };
+  const file = join(path, MODEL_FOLDER_FILES.model);
+  if (!existsSync(file)) throw new AuditInputError(`${path}: model folder has no ${MODEL_FOLDER_FILES.model}`, { file: path });
+  return { file, folder: path };
+}
+
+/** The ONNX file to read for `path`: the path itself, or a model folder's onnx/model.onnx. */
+export function modelFileOf(path: string): string {
+  return existsSync(path) && statSync(path).isDirectory() ? resolveModelSource(path).file : path;
+}
