@@ -51,7 +51,8 @@ describe('filesystem errors name the path', () => {
     expectOneLine(cli(['audit', '--config', config, '--data', folder, '--quiet']), /a-folder\.jsonl: (not a file|.*EISDIR)/);
     const modelDir = path.join(c.dir, 'model-dir.onnx');
     mkdirSync(modelDir);
-    expectOneLine(cli(['audit', '--config', config, '--teacher', modelDir, '--quiet']), /model-dir\.onnx: cannot read model \(EISDIR\)/);
+    // A folder given as a model is read as a model folder (transformers.js layout): named, one line.
+    expectOneLine(cli(['audit', '--config', config, '--teacher', modelDir, '--quiet']), /model-dir\.onnx: model folder has no onnx\/model\.onnx/);
     expectOneLine(cli(['audit', '--config', c.dir, '--quiet']), new RegExp(`${path.basename(c.dir)}: cannot read config file`));
     expectOneLine(cli(['filter', '--data', folder, '--out', path.join(c.dir, 'f'), '--rules', 'numbers']), /a-folder\.jsonl: not a file/);
   });
