@@ -18,6 +18,7 @@ import type { StudentData, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData, type AuditData } from './datasets.js';
 import { sha256File } from './hash.js';
 import { LocalOnnxBackend } from './localBackend.js';
+import { mapConcurrent, WorkerBackend, workerCount } from './pool.js';
 import { describeArchitecture, loadModelPair, type ModelPair } from './models.js';
 import { loadProbeSets, probeRunsOf, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
 import { gradientScreen } from './screen.js';
@@ -40,7 +41,8 @@ export interface AuditResult {
 export async function audit(config: AuditConfig, options: AuditOptions = {}): Promise<AuditResult> {
   const started = Date.now();
   const emit = options.onEvent ?? silent;
-  const backend = options.backend ?? new LocalOnnxBackend();
+  const workers = workerCount(config.train.workers);
+  const backend = options.backend ?? (workers > 1 ? new WorkerBackend(workers) : new LocalOnnxBackend());
   try {
     return await runAudit(config, backend, emit, started);
   } finally {
@@ -105,12 +107,24 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
       inputs: await hashInputs(config),
       seeds,
       versions: runtimeVersions(),
-      train: { ...config.train, loss: config.task.loss, targetType: data.targetType, backend: backend.name },
-      config: config as unknown as Record<string, unknown>,
+      train: { ...withoutWorkers(config).train, loss: config.task.loss, targetType: data.targetType, backend: backend.name },
+      config: withoutWorkers(config) as unknown as Record<string, unknown>,
     },
-    run: { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, trainingMs: arms.trainingMs, steps: arms.steps },
+    run: {
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      trainingMs: arms.trainingMs,
+      steps: arms.steps,
+      workers: backend instanceof WorkerBackend ? backend.workers : 1,
+    },
   };
   return { report, excluded: [...data.candidateExcluded, ...data.baselineExcluded] };
+}
+
+/** The config as results depend on it: how many runs trained at once is a wall-clock fact (report.run). */
+function withoutWorkers(config: AuditConfig): AuditConfig {
+  const { workers: _workers, ...train } = config.train;
+  return { ...config, train: train as AuditConfig['train'] };
 }
 
 const studentData = (s: TensorSet, models: ModelPair): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
@@ -133,28 +147,34 @@ async function trainArms(
     ...(config.train.crossInit ? [{ arm: 'crossInit' as const, data: data.candidate, init: (seed: number) => initLike(models.base, 1_000_003 + seed) }] : []),
   ];
   const result: ArmRuns = { scores: { student: [], control: [], crossInit: [] }, trainingMs: 0, steps: 0 };
-  const total = seeds.length * arms.length;
+  const jobs = seeds.flatMap((seed) => arms.map((a) => ({ ...a, seed })));
+  const total = jobs.length;
   let done = 0;
-  for (const seed of seeds) {
-    for (const { arm, data: set, init } of arms) {
-      const label = `${arm} seed ${seed}`;
-      emit({ kind: 'progress', stage: 'train', done, total, message: label });
-      const { epochs, batchSize, optimizer, lr, weightDecay } = config.train;
-      const trained = await backend.train({
-        model: models.base,
-        init: init(seed),
-        data: studentData(set, models),
-        task: taskOf(config, data),
-        train: { epochs, batchSize, optimizer, lr, weightDecay, seed },
-        label,
-        onEvent: emit,
-      });
-      result.trainingMs += trained.trainingMs;
-      result.steps += trained.steps;
-      if (config.saveModels) await saveModel(path.join(config.out, 'models', `${arm}-seed${seed}.onnx`), withWeights(models.base, trained.weights));
-      result.scores[arm].push(await scoreModel(backend, probeSets, models.base, trained.weights));
-      done++;
-    }
+  // Runs are independent: a WorkerBackend trains as many at once as it has workers. Results are
+  // gathered in job order, so the report is the same as a serial run's.
+  const concurrency = backend instanceof WorkerBackend ? backend.workers : 1;
+  const runs = await mapConcurrent(jobs, concurrency, async ({ arm, data: set, init, seed }) => {
+    const label = `${arm} seed ${seed}`;
+    emit({ kind: 'progress', stage: 'train', done, total, message: label });
+    const { epochs, batchSize, optimizer, lr, weightDecay } = config.train;
+    const trained = await backend.train({
+      model: models.base,
+      init: init(seed),
+      data: studentData(set, models),
+      task: taskOf(config, data),
+      train: { epochs, batchSize, optimizer, lr, weightDecay, seed },
+      label,
+      onEvent: emit,
+    });
+    if (config.saveModels) await saveModel(path.join(config.out, 'models', `${arm}-seed${seed}.onnx`), withWeights(models.base, trained.weights));
+    const scores = await scoreModel(backend, probeSets, models.base, trained.weights);
+    done++;
+    return { arm, trained, scores };
+  });
+  for (const { arm, trained, scores } of runs) {
+    result.trainingMs += trained.trainingMs;
+    result.steps += trained.steps;
+    result.scores[arm].push(scores);
   }
   emit({ kind: 'progress', stage: 'train', done, total });
   return result;

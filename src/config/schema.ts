@@ -42,6 +42,8 @@ export interface TrainConfig {
   crossInit: boolean;
   /** Use at most this many candidate rows (0 = all). */
   maxRows: number;
+  /** Probe runs trained at once, each in its own worker thread (0 = one per core, 1 = serial). Results do not depend on it. */
+  workers: number;
 }
 
 export interface PolicyConfig {
@@ -141,6 +143,7 @@ export const auditConfigSchema = {
         weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 (adam, sgd) or decoupled (adamw) weight decay' },
         crossInit: { type: 'boolean', default: false, description: 'also train fresh-init students on the candidate (overt vs subliminal transfer)' },
         maxRows: { type: 'integer', minimum: 0, default: 0, description: 'use at most this many candidate rows (0 = all)' },
+        workers: { type: 'integer', minimum: 0, maximum: 64, default: 0, description: 'probe runs trained at once, one worker thread each (0 = one per core, 1 = serial); the report does not depend on it' },
       },
     },
     policy: {

@@ -87,7 +87,7 @@ export const REPORT_SHAPE: Shape = obj(
       ['config', open],
     ),
   ],
-  ['run', obj(['startedAt', leaf], ['durationMs', leaf], ['trainingMs', leaf], ['steps', leaf])],
+  ['run', obj(['startedAt', leaf], ['durationMs', leaf], ['trainingMs', leaf], ['steps', leaf], ['workers', leaf])],
 );
 
 /**

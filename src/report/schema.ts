@@ -123,5 +123,12 @@ export interface AuditReport {
     config: Record<string, unknown>;
   };
   /** Wall-clock facts: the only part that differs between two runs with the same seeds. */
-  run: { startedAt: string; durationMs: number; trainingMs: number; steps: number };
+  run: {
+    startedAt: string;
+    durationMs: number;
+    trainingMs: number;
+    steps: number;
+    /** Probe runs trained at once (train.workers resolved); results do not depend on it. */
+    workers?: number;
+  };
 }
