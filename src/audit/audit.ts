@@ -14,11 +14,12 @@ import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
 import { evaluateProbes, overallVerdict, POLICY_RULE } from '../stats/index.js';
 import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
-import type { StudentData, TrainerBackend, Weights } from './backend.js';
+import type { StudentData, StudentJob, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData, type AuditData } from './datasets.js';
 import { sha256File } from './hash.js';
 import { LocalOnnxBackend } from './localBackend.js';
 import { mapConcurrent, WorkerBackend, workerCount } from './pool.js';
+import { positiveControlSet, summarizePositiveControl, verdictWithPositiveControl } from './positiveControl.js';
 import { describeArchitecture, loadModelPair, type ModelPair } from './models.js';
 import { loadProbeSets, probeRunsOf, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
 import { gradientScreen } from './screen.js';
@@ -50,7 +51,7 @@ export async function audit(config: AuditConfig, options: AuditOptions = {}): Pr
   }
 }
 
-type Arm = 'student' | 'control' | 'crossInit';
+type Arm = 'student' | 'control' | 'crossInit' | 'positive';
 
 interface ArmRuns {
   scores: Record<Arm, ProbeScores[]>;
@@ -64,7 +65,8 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
   const data = await loadAuditData(config, models, backend, emit);
   const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
   const seeds = Array.from({ length: config.train.seeds }, (_, i) => config.train.seed + i);
-  const arms = await trainArms(config, models, data, probeSets, seeds, backend, emit);
+  const positive = config.train.positiveControl ? await positiveControlSet(backend, models, data.candidate) : undefined;
+  const arms = await trainArms(config, models, data, positive, probeSets, seeds, backend, emit);
 
   let screen: GradientScreen | undefined;
   if (config.screen && backend.gradient) {
@@ -81,16 +83,27 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
 
   const baseScores = await scoreModel(backend, probeSets, models.base);
   const teacherScores = await scoreModel(backend, probeSets, models.teacher);
+  const { positive: positiveScores, ...armScores } = arms.scores;
   const probes = evaluateProbes(
-    config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...arms.scores })),
+    config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...armScores })),
     config.policy,
   );
-  const verdict = overallVerdict(probes);
+  // The positive control is tested like a candidate: its students against the same controls.
+  const positiveControl = positive
+    ? summarizePositiveControl(
+        evaluateProbes(
+          config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, student: positiveScores, control: armScores.control, crossInit: [] })),
+          config.policy,
+        ),
+      )
+    : undefined;
+  const probeVerdict = overallVerdict(probes);
+  const verdict = verdictWithPositiveControl(probeVerdict, positiveControl);
   const report: AuditReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'audit-dataset', version: toolVersion() },
     verdict,
-    summary: summarize(verdict, probes),
+    summary: verdict === 'inconclusive' ? `INCONCLUSIVE: ${positiveControl!.reason}` : summarize(probeVerdict, probes),
     models: {
       teacher: config.teacher,
       base: config.base,
@@ -102,6 +115,7 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
     probes,
     ...(screen ? { screen } : {}),
     attribution: data.attribution,
+    ...(positiveControl ? { positiveControl } : {}),
     policy: { ...config.policy, rule: POLICY_RULE },
     reproducibility: {
       inputs: await hashInputs(config),
@@ -135,25 +149,28 @@ async function trainArms(
   config: AuditConfig,
   models: ModelPair,
   data: AuditData,
+  positive: { set: TensorSet; task: StudentJob['task'] } | undefined,
   probeSets: readonly ProbeSet[],
   seeds: readonly number[],
   backend: TrainerBackend,
   emit: ProgressListener,
 ): Promise<ArmRuns> {
-  const arms: { arm: Arm; data: TensorSet; init: (seed: number) => Weights }[] = [
-    { arm: 'student', data: data.candidate, init: () => models.baseWeights },
-    { arm: 'control', data: data.baseline, init: () => models.baseWeights },
+  const task = taskOf(config, data);
+  const arms: { arm: Arm; data: TensorSet; task: StudentJob['task']; init: (seed: number) => Weights }[] = [
+    { arm: 'student', data: data.candidate, task, init: () => models.baseWeights },
+    { arm: 'control', data: data.baseline, task, init: () => models.baseWeights },
     // Fresh inits on the candidate: what the data teaches a student that does NOT share the init.
-    ...(config.train.crossInit ? [{ arm: 'crossInit' as const, data: data.candidate, init: (seed: number) => initLike(models.base, 1_000_003 + seed) }] : []),
+    ...(config.train.crossInit ? [{ arm: 'crossInit' as const, data: data.candidate, task, init: (seed: number) => initLike(models.base, 1_000_003 + seed) }] : []),
+    ...(positive ? [{ arm: 'positive' as const, data: positive.set, task: positive.task, init: () => models.baseWeights }] : []),
   ];
-  const result: ArmRuns = { scores: { student: [], control: [], crossInit: [] }, trainingMs: 0, steps: 0 };
+  const result: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [] }, trainingMs: 0, steps: 0 };
   const jobs = seeds.flatMap((seed) => arms.map((a) => ({ ...a, seed })));
   const total = jobs.length;
   let done = 0;
   // Runs are independent: a WorkerBackend trains as many at once as it has workers. Results are
   // gathered in job order, so the report is the same as a serial run's.
   const concurrency = backend instanceof WorkerBackend ? backend.workers : 1;
-  const runs = await mapConcurrent(jobs, concurrency, async ({ arm, data: set, init, seed }) => {
+  const runs = await mapConcurrent(jobs, concurrency, async ({ arm, data: set, task: armTask, init, seed }) => {
     const label = `${arm} seed ${seed}`;
     emit({ kind: 'progress', stage: 'train', done, total, message: label });
     const { epochs, batchSize, optimizer, lr, weightDecay } = config.train;
@@ -161,7 +178,7 @@ async function trainArms(
       model: models.base,
       init: init(seed),
       data: studentData(set, models),
-      task: taskOf(config, data),
+      task: armTask,
       train: { epochs, batchSize, optimizer, lr, weightDecay, seed },
       label,
       onEvent: emit,

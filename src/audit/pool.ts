@@ -138,7 +138,6 @@ export class WorkerBackend implements TrainerBackend {
       else p.reject(Object.assign(new Error(m.message), { name: m.name }));
     });
     worker.on('error', (e) => this.failAll(e));
-    worker.unref();
     return slot;
   }
 

@@ -5,6 +5,7 @@
 import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
 import { writeAuditOutputs } from '../audit/outputs.js';
+import { exitCodeOf } from '../audit/positiveControl.js';
 import { auditConfigSchema, loadAuditConfig, readProbesFile } from '../config/index.js';
 import { AuditInputError } from '../errors.js';
 import { renderSummary } from '../report/index.js';
@@ -82,6 +83,6 @@ export const auditCommand: Command<AuditArgs> = {
     renderer.done();
     const written = await writeAuditOutputs(report, excluded, config.out, config.formats);
     process.stdout.write(`${renderSummary(report)}\nreports: ${written.join(', ')}\n`);
-    return report.verdict === 'pass' ? 0 : 1;
+    return exitCodeOf(report.verdict, config.policy.onInconclusive);
   },
 };

@@ -42,6 +42,8 @@ export interface TrainConfig {
   crossInit: boolean;
   /** Use at most this many candidate rows (0 = all). */
   maxRows: number;
+  /** Also train positive-control students on the teacher's full outputs; without transfer there, a pass is inconclusive. */
+  positiveControl: boolean;
   /** Probe runs trained at once, each in its own worker thread (0 = one per core, 1 = serial). Results do not depend on it. */
   workers: number;
 }
@@ -51,6 +53,8 @@ export interface PolicyConfig {
   minEffect: number;
   test: 'welch' | 'permutation';
   correction: 'holm' | 'none';
+  /** Exit code of an inconclusive audit (positive control without transfer): fail (1) or pass (0). */
+  onInconclusive: 'fail' | 'pass';
 }
 
 export type ReportFormat = 'json' | 'md' | 'html' | 'junit' | 'sarif';
@@ -143,6 +147,7 @@ export const auditConfigSchema = {
         weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 (adam, sgd) or decoupled (adamw) weight decay' },
         crossInit: { type: 'boolean', default: false, description: 'also train fresh-init students on the candidate (overt vs subliminal transfer)' },
         maxRows: { type: 'integer', minimum: 0, default: 0, description: 'use at most this many candidate rows (0 = all)' },
+        positiveControl: { type: 'boolean', default: true, description: "also train positive-control students on the teacher's full output distribution on the candidate inputs; if they show no transfer, a pass becomes inconclusive" },
         workers: { type: 'integer', minimum: 0, maximum: 64, default: 0, description: 'probe runs trained at once, one worker thread each (0 = one per core, 1 = serial); the report does not depend on it' },
       },
     },
@@ -155,6 +160,7 @@ export const auditConfigSchema = {
         minEffect: { type: 'number', minimum: 0, default: 0.02, description: 'smallest shift toward the teacher (probe units) that fails the gate' },
         test: { enum: ['welch', 'permutation'], default: 'welch', description: "Welch's t-test or the exact permutation test over seeds" },
         correction: { enum: ['holm', 'none'], default: 'holm', description: "Holm's correction of the p-values over the probes (family-wise error at alpha)" },
+        onInconclusive: { enum: ['fail', 'pass'], default: 'fail', description: 'exit code of an inconclusive audit (the positive control showed no transfer): fail = 1, pass = 0' },
       },
     },
     screen: { type: 'boolean', default: true, description: 'first-order gradient screen: cos(descent direction at the base, teacher - base)' },

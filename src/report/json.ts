@@ -76,7 +76,16 @@ export const REPORT_SHAPE: Shape = obj(
   ['probes', arr(probe)],
   ['screen', obj(['candidateCosine', leaf], ['baselineCosine', leaf], ['perParameter', map(leaf)])],
   ['attribution', obj(['metric', leaf], ['rows', leaf], ['mean', leaf], ['top10Share', leaf], ['top', arr(obj(['line', leaf], ['score', leaf]))])],
-  ['policy', obj(['alpha', leaf], ['minEffect', leaf], ['test', leaf], ['correction', leaf], ['rule', leaf])],
+  [
+    'positiveControl',
+    obj(
+      ['signal', leaf],
+      ['detected', leaf],
+      ['probes', arr(obj(['name', leaf], ['mean', leaf], ['runs', arr(leaf)], ['delta', leaf], ['deltaCi', arr(leaf)], ['pValue', leaf], ['transfer', leaf]))],
+      ['reason', leaf],
+    ),
+  ],
+  ['policy', obj(['alpha', leaf], ['minEffect', leaf], ['test', leaf], ['correction', leaf], ['onInconclusive', leaf], ['rule', leaf])],
   [
     'reproducibility',
     obj(

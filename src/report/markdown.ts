@@ -16,6 +16,8 @@ import {
   attributionFacts,
   ATTRIBUTION_EXPLANATION,
   VERDICT_LABEL,
+  positiveControlView,
+  POSITIVE_CONTROL_EXPLANATION,
   type Fact,
 } from './view.js';
 
@@ -82,6 +84,22 @@ export function renderMarkdown(report: AuditReport): string {
         '',
       );
     }
+  }
+
+  const positive = positiveControlView(report);
+  if (positive) {
+    out.push(
+      '## Positive control',
+      '',
+      escapeMd(POSITIVE_CONTROL_EXPLANATION),
+      '',
+      `Signal: ${escapeMd(positive.signal)}.`,
+      '',
+      ...table(['Probe', 'Positive-control students', 'Delta vs control [CI]', 'p', 'Transfer'], positive.rows.map(([name, ...rest]) => [mdCode(name, true), ...rest.map(escapeMd)])),
+      '',
+      escapeMd(positive.reason),
+      '',
+    );
   }
 
   out.push('## Content filters', '');

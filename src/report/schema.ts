@@ -7,6 +7,12 @@ export const REPORT_SCHEMA_VERSION = '1.0.0';
 
 export type Verdict = 'pass' | 'fail';
 
+/**
+ * The audit's verdict: a probe passes or fails; the audit is also `inconclusive` when it passed
+ * but its positive control showed it could not have detected transfer (see PositiveControl).
+ */
+export type AuditVerdict = Verdict | 'inconclusive';
+
 /** A set of runs (one per seed) of one kind of probe student. */
 export interface RunStats {
   mean: number;
@@ -102,10 +108,25 @@ export interface RowAttribution {
   top: { line: number; score: number }[];
 }
 
+/**
+ * Students trained with the audit's recipe on the strongest signal the teacher gives on the
+ * candidate's inputs, tested against the same controls on the same probes: can this audit see
+ * transfer at all?
+ */
+export interface PositiveControl {
+  /** What the positive-control students learned. */
+  signal: string;
+  /** Some probe moved toward the teacher significantly (it would FAIL the gate). */
+  detected: boolean;
+  probes: { name: string; mean: number; runs: number[]; delta: number; deltaCi: [number, number]; pValue: number; transfer: boolean }[];
+  /** One line in plain words. */
+  reason: string;
+}
+
 export interface AuditReport {
   schemaVersion: string;
   tool: { name: 'audit-dataset'; version: string };
-  verdict: Verdict;
+  verdict: AuditVerdict;
   /** One line: what was found. */
   summary: string;
   models: { teacher: string; base: string; architecture: string; parameters: number };
@@ -114,7 +135,8 @@ export interface AuditReport {
   probes: ProbeResult[];
   screen?: GradientScreen;
   attribution?: RowAttribution;
-  policy: { alpha: number; minEffect: number; test: 'welch' | 'permutation'; correction: 'holm' | 'none'; rule: string };
+  positiveControl?: PositiveControl;
+  policy: { alpha: number; minEffect: number; test: 'welch' | 'permutation'; correction: 'holm' | 'none'; onInconclusive?: 'fail' | 'pass'; rule: string };
   reproducibility: {
     inputs: { role: string; path: string; sha256: string }[];
     seeds: number[];
