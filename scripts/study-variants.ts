@@ -1,7 +1,8 @@
 /**
  * Measures the audit's DEFAULTS on MNIST-like cases of other widths, depths and auxiliary-logit
  * counts: for each variant, the teacher-made candidate (should FAIL), the base-made clean set
- * (should PASS) and another init's teacher data (should PASS). Writes docs/measurements/variants.{json,md}.
+ * (should PASS) and another init's teacher data (should PASS), each with its positive control
+ * (a PASS whose positive control shows no transfer is INCONCLUSIVE). Writes docs/measurements/variants.{json,md}.
  * Run: npx tsx scripts/study-variants.ts [names...]   (about 2 minutes per variant)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -30,7 +31,10 @@ const VARIANTS: Variant[] = [
 
 const wanted = process.argv.slice(2);
 const results: Record<string, unknown>[] = [];
-const lines = ['| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | screen cos | attribution mean | audit s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
+const lines = [
+  '| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | positive control: digits delta (p) | screen cos | attribution mean | audit s |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+];
 for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
   const dir = path.join(os.tmpdir(), 'audit-variants', v.name.replace(/\W+/g, '_'));
   const built = await buildMnistCase({ dir, hidden: v.hidden, aux: v.aux, noiseRows: v.noiseRows });
@@ -48,14 +52,16 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
       verdict: report.verdict,
       digits: { control: digits!.control.mean, student: digits!.student.mean, delta: digits!.delta, p: digits!.pValueRaw },
       agreement: { delta: agree!.delta, p: agree!.pValueRaw },
+      positiveControl: report.positiveControl ? { detected: report.positiveControl.detected, digits: { delta: report.positiveControl.probes[0]!.delta, p: report.positiveControl.probes[0]!.pValue } } : null,
       screen: report.screen?.candidateCosine ?? null,
       attributionMean: report.attribution?.mean ?? null,
       seconds,
     };
     results.push(row);
     const f = (x: number) => x.toFixed(3);
+    const pc = report.positiveControl?.probes[0];
     const p = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
-    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValueRaw)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValueRaw)}) | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${report.attribution ? report.attribution.mean.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
+    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValueRaw)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValueRaw)}) | ${pc ? `${pc.delta >= 0 ? '+' : ''}${f(pc.delta)} (${p(pc.pValue)})` : '-'} | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${report.attribution ? report.attribution.mean.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
     lines.push(line);
     process.stdout.write(`${line}\n`);
   }

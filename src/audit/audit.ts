@@ -19,6 +19,7 @@ import { loadAuditData, type AuditData } from './datasets.js';
 import { sha256File } from './hash.js';
 import { LocalOnnxBackend } from './localBackend.js';
 import { mapConcurrent, WorkerBackend, workerCount } from './pool.js';
+import { looksOf, runInStages, type Evaluation } from './sequential.js';
 import { positiveControlSet, summarizePositiveControl, verdictWithPositiveControl } from './positiveControl.js';
 import { describeArchitecture, loadModelPair, type ModelPair } from './models.js';
 import { loadProbeSets, probeRunsOf, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
@@ -66,7 +67,36 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
   const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
   const seeds = Array.from({ length: config.train.seeds }, (_, i) => config.train.seed + i);
   const positive = config.train.positiveControl ? await positiveControlSet(backend, models, data.candidate) : undefined;
-  const arms = await trainArms(config, models, data, positive, probeSets, seeds, backend, emit);
+  const baseScores = await scoreModel(backend, probeSets, models.base);
+  const teacherScores = await scoreModel(backend, probeSets, models.teacher);
+
+  // Seeds in looks (one look = the fixed design); each look's runs join the earlier ones.
+  const arms: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [] }, trainingMs: 0, steps: 0 };
+  const trainSeeds = async (stageSeeds: readonly number[]): Promise<void> => {
+    const stage = await trainArms(config, models, data, positive, probeSets, stageSeeds, backend, emit);
+    for (const arm of Object.keys(arms.scores) as Arm[]) arms.scores[arm].push(...stage.scores[arm]);
+    arms.trainingMs += stage.trainingMs;
+    arms.steps += stage.steps;
+  };
+  const evaluate = (alpha: number): Evaluation => {
+    const policy = { ...config.policy, alpha };
+    const { positive: positiveScores, ...armScores } = arms.scores;
+    const probeRuns = config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...armScores }));
+    const probes = evaluateProbes(probeRuns, policy);
+    // The positive control is tested like a candidate: its students against the same controls.
+    const positiveControl = positive
+      ? summarizePositiveControl(
+          evaluateProbes(
+            config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, student: positiveScores, control: armScores.control, crossInit: [] })),
+            policy,
+          ),
+        )
+      : undefined;
+    const probeVerdict = overallVerdict(probes);
+    return { probes, probeRuns, positiveControl, probeVerdict, verdict: verdictWithPositiveControl(probeVerdict, positiveControl) };
+  };
+  const staged = await runInStages(seeds, looksOf(config.train), config.policy, trainSeeds, evaluate);
+  const { probes, positiveControl, probeVerdict, verdict } = staged.evaluation;
 
   let screen: GradientScreen | undefined;
   if (config.screen && backend.gradient) {
@@ -81,24 +111,6 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
     });
   }
 
-  const baseScores = await scoreModel(backend, probeSets, models.base);
-  const teacherScores = await scoreModel(backend, probeSets, models.teacher);
-  const { positive: positiveScores, ...armScores } = arms.scores;
-  const probes = evaluateProbes(
-    config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...armScores })),
-    config.policy,
-  );
-  // The positive control is tested like a candidate: its students against the same controls.
-  const positiveControl = positive
-    ? summarizePositiveControl(
-        evaluateProbes(
-          config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, student: positiveScores, control: armScores.control, crossInit: [] })),
-          config.policy,
-        ),
-      )
-    : undefined;
-  const probeVerdict = overallVerdict(probes);
-  const verdict = verdictWithPositiveControl(probeVerdict, positiveControl);
   const report: AuditReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'audit-dataset', version: toolVersion() },
@@ -116,10 +128,11 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
     ...(screen ? { screen } : {}),
     attribution: data.attribution,
     ...(positiveControl ? { positiveControl } : {}),
+    ...(staged.sequential ? { sequential: staged.sequential } : {}),
     policy: { ...config.policy, rule: POLICY_RULE },
     reproducibility: {
       inputs: await hashInputs(config),
-      seeds,
+      seeds: staged.seedsUsed,
       versions: runtimeVersions(),
       train: { ...withoutWorkers(config).train, loss: config.task.loss, targetType: data.targetType, backend: backend.name },
       config: withoutWorkers(config) as unknown as Record<string, unknown>,

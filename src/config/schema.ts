@@ -42,6 +42,10 @@ export interface TrainConfig {
   crossInit: boolean;
   /** Use at most this many candidate rows (0 = all). */
   maxRows: number;
+  /** Seeds in stages (group-sequential, O'Brien-Fleming alpha spending); `seeds` is then the maximum. */
+  sequential: boolean;
+  /** Seeds per arm at the first look (and the step between looks). */
+  firstSeeds: number;
   /** Also train positive-control students on the teacher's full outputs; without transfer there, a pass is inconclusive. */
   positiveControl: boolean;
   /** Probe runs trained at once, each in its own worker thread (0 = one per core, 1 = serial). Results do not depend on it. */
@@ -138,7 +142,7 @@ export const auditConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        seeds: { type: 'integer', minimum: 2, maximum: 100, default: 5, description: 'students (and controls) per arm' },
+        seeds: { type: 'integer', minimum: 2, maximum: 100, default: 5, description: 'students (and controls) per arm; the maximum when sequential' },
         seed: { type: 'integer', minimum: 0, default: 1, description: 'first seed; runs use seed, seed+1, ...' },
         epochs: { type: 'integer', minimum: 1, default: 5, description: 'passes over the data per student' },
         batchSize: { type: 'integer', minimum: 1, default: 64, description: 'rows per step' },
@@ -147,6 +151,8 @@ export const auditConfigSchema = {
         weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 (adam, sgd) or decoupled (adamw) weight decay' },
         crossInit: { type: 'boolean', default: false, description: 'also train fresh-init students on the candidate (overt vs subliminal transfer)' },
         maxRows: { type: 'integer', minimum: 0, default: 0, description: 'use at most this many candidate rows (0 = all)' },
+        sequential: { type: 'boolean', default: true, description: "train seeds in stages of firstSeeds and stop early when the decision is clear (group-sequential, O'Brien-Fleming alpha spending; the false-fail rate stays at policy.alpha); seeds is then the maximum" },
+        firstSeeds: { type: 'integer', minimum: 2, maximum: 100, default: 3, description: 'seeds per arm at the first look of a sequential audit, and the step between looks' },
         positiveControl: { type: 'boolean', default: true, description: "also train positive-control students on the teacher's full output distribution on the candidate inputs; if they show no transfer, a pass becomes inconclusive" },
         workers: { type: 'integer', minimum: 0, maximum: 64, default: 0, description: 'probe runs trained at once, one worker thread each (0 = one per core, 1 = serial); the report does not depend on it' },
       },

@@ -18,6 +18,7 @@ import {
   ATTRIBUTION_EXPLANATION,
   VERDICT_LABEL,
   positiveControlView,
+  sequentialView,
   POSITIVE_CONTROL_EXPLANATION,
   type Fact,
 } from './view.js';
@@ -68,6 +69,18 @@ function table(header: string[], rows: [string, boolean?][][], cls = ''): string
 /** The value, then its interval kept on one line; the cell may wrap between the two. */
 function valueCi([value, ci]: [string, string]): string {
   return `${esc(value)} <span class="ci">${esc(ci)}</span>`;
+}
+
+function sequentialSection(report: AuditReport): string {
+  const s = sequentialView(report);
+  if (!s) return '';
+  return [
+    '<section id="sequential">',
+    '<h2>Seeds in stages</h2>',
+    `<p>${esc(s.words)}</p>`,
+    table(['Seeds', 'Alpha spent', 'Boundary (z)', 'Nominal alpha', 'Decision'], s.rows.map((r) => r.map((c, i) => [esc(c), i < 4] as [string, boolean]))),
+    '</section>',
+  ].join('\n');
 }
 
 function positiveControlSection(report: AuditReport): string {
@@ -217,6 +230,7 @@ export function renderHtml(report: AuditReport): string {
     `<section id="models"><h2>Models</h2>\n${factsTable(modelFacts(report))}\n</section>`,
     probesSection(report),
     positiveControlSection(report),
+    sequentialSection(report),
     filtersSection(report),
     `<section id="data"><h2>Data</h2>\n${factsTable(dataFacts(report))}\n</section>`,
     screenSection(report),

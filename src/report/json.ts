@@ -85,6 +85,17 @@ export const REPORT_SHAPE: Shape = obj(
       ['reason', leaf],
     ),
   ],
+  [
+    'sequential',
+    obj(
+      ['spending', leaf],
+      ['futility', leaf],
+      ['maxSeeds', leaf],
+      ['seedsUsed', leaf],
+      ['stoppedEarly', leaf],
+      ['looks', arr(obj(['seeds', leaf], ['fraction', leaf], ['alphaSpent', leaf], ['boundary', leaf], ['nominalAlpha', leaf], ['decision', leaf]))],
+    ),
+  ],
   ['policy', obj(['alpha', leaf], ['minEffect', leaf], ['test', leaf], ['correction', leaf], ['onInconclusive', leaf], ['rule', leaf])],
   [
     'reproducibility',

@@ -17,6 +17,7 @@ import {
   ATTRIBUTION_EXPLANATION,
   VERDICT_LABEL,
   positiveControlView,
+  sequentialView,
   POSITIVE_CONTROL_EXPLANATION,
   type Fact,
 } from './view.js';
@@ -100,6 +101,11 @@ export function renderMarkdown(report: AuditReport): string {
       escapeMd(positive.reason),
       '',
     );
+  }
+
+  const sequential = sequentialView(report);
+  if (sequential) {
+    out.push('## Seeds in stages', '', escapeMd(sequential.words), '', ...table(['Seeds', 'Alpha spent', 'Boundary (z)', 'Nominal alpha', 'Decision'], sequential.rows.map((r) => r.map(escapeMd))), '');
   }
 
   out.push('## Content filters', '');

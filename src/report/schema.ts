@@ -123,6 +123,27 @@ export interface PositiveControl {
   reason: string;
 }
 
+/** Seeds in stages: the looks taken, their boundaries and what each decided. */
+export interface SequentialSummary {
+  /** The alpha-spending function, in words. */
+  spending: string;
+  /** The early-pass (futility) rule, in words. */
+  futility: string;
+  maxSeeds: number;
+  seedsUsed: number;
+  stoppedEarly: boolean;
+  looks: {
+    seeds: number;
+    fraction: number;
+    alphaSpent: number;
+    /** Critical value of the cumulative z-statistic. */
+    boundary: number;
+    /** A probe fails at this look when its (Holm-adjusted) one-sided p is below this. */
+    nominalAlpha: number;
+    decision: 'fail' | 'pass' | 'continue';
+  }[];
+}
+
 export interface AuditReport {
   schemaVersion: string;
   tool: { name: 'audit-dataset'; version: string };
@@ -136,6 +157,7 @@ export interface AuditReport {
   screen?: GradientScreen;
   attribution?: RowAttribution;
   positiveControl?: PositiveControl;
+  sequential?: SequentialSummary;
   policy: { alpha: number; minEffect: number; test: 'welch' | 'permutation'; correction: 'holm' | 'none'; onInconclusive?: 'fail' | 'pass'; rule: string };
   reproducibility: {
     inputs: { role: string; path: string; sha256: string }[];

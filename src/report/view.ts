@@ -10,6 +10,14 @@ export const VERDICT_LABEL: Record<AuditVerdict, string> = { pass: 'PASS', fail:
 export const POSITIVE_CONTROL_EXPLANATION =
   'Students trained with the same recipe and budget on the strongest signal the teacher gives on the candidate inputs, tested against the same controls on the same probes. Without transfer there, the audit could not have seen transfer in the candidate, and a pass is inconclusive.';
 
+/** Seeds in stages: one line in words and the looks as rows (seeds, alpha spent, boundary z, nominal alpha, decision). */
+export function sequentialView(report: AuditReport): { words: string; rows: [string, string, string, string, string][] } | undefined {
+  const s = report.sequential;
+  if (!s) return undefined;
+  const words = `Seeds in stages: ${s.seedsUsed} of at most ${s.maxSeeds} seeds per arm used${s.stoppedEarly ? ', stopped early' : ''}. ${s.spending}. Early pass: ${s.futility}.`;
+  return { words, rows: s.looks.map((l) => [String(l.seeds), fmt(l.alphaSpent), fmt(l.boundary), fmtP(l.nominalAlpha), l.decision]) };
+}
+
 /** The positive control as rows (probe, students mean, delta [CI], p, transfer?) and its one-line reason. */
 export function positiveControlView(report: AuditReport): { reason: string; signal: string; rows: [string, string, string, string, string][] } | undefined {
   const pc = report.positiveControl;

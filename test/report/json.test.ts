@@ -31,7 +31,7 @@ describe('renderJson', () => {
   it('orders top-level and probe keys as schema.ts declares them', () => {
     const parsed = JSON.parse(renderJson(reverseKeys(sampleReport()) as AuditReport));
     expect(Object.keys(parsed)).toEqual([
-      'schemaVersion', 'tool', 'verdict', 'summary', 'models', 'filters', 'data', 'probes', 'screen', 'attribution', 'positiveControl', 'policy', 'reproducibility', 'run',
+      'schemaVersion', 'tool', 'verdict', 'summary', 'models', 'filters', 'data', 'probes', 'screen', 'attribution', 'positiveControl', 'sequential', 'policy', 'reproducibility', 'run',
     ]);
     expect(Object.keys(parsed.probes[0]).slice(0, 8)).toEqual(['name', 'kind', 'metric', 'towardTeacher', 'base', 'teacher', 'control', 'student']);
     expect(Object.keys(parsed.probes[0].control)).toEqual(['mean', 'sd', 'ci', 'runs']);

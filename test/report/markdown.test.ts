@@ -23,6 +23,12 @@ describe('renderMarkdown', () => {
     expect(renderSummary(inconclusive(sampleReport())).split('\n')[0]).toContain('INCONCLUSIVE');
   });
 
+  it('shows the seeds in stages: seeds used, the looks with boundaries and decisions', () => {
+    expect(md).toContain('## Seeds in stages');
+    expect(md).toContain('6 of at most 10 seeds per arm used, stopped early');
+    expect(md).toContain('| 6 | 0.0118 | 2.27 | 0.012 | fail |');
+  });
+
   it('has one probe table row per probe with its numbers', () => {
     const row = (name: string): string => lines.find((l) => l.startsWith(`| \`${name}\``)) ?? '';
     const fail = row('owl-preference');

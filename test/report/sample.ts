@@ -122,6 +122,17 @@ export function sampleReport(): AuditReport {
       ],
       reason: 'students trained on the strongest signal moved toward the teacher beyond the controls: the audit can detect transfer here',
     },
+    sequential: {
+      spending: "O'Brien-Fleming type alpha spending (Lan-DeMets)",
+      futility: 'every upper bound below minEffect',
+      maxSeeds: 10,
+      seedsUsed: 6,
+      stoppedEarly: true,
+      looks: [
+        { seeds: 3, fraction: 0.3, alphaSpent: 0.0000342, boundary: 3.98, nominalAlpha: 0.0000342, decision: 'continue' },
+        { seeds: 6, fraction: 0.6, alphaSpent: 0.0118, boundary: 2.27, nominalAlpha: 0.0117, decision: 'fail' },
+      ],
+    },
     policy: {
       alpha: 0.05,
       minEffect: 0.05,
