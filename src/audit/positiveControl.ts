@@ -7,7 +7,7 @@
  * probe toward the teacher significantly, the recipe cannot carry the teacher's trait on these
  * inputs, and a PASS would only say the audit was blind: the verdict becomes `inconclusive`.
  */
-import { softmaxRows } from '../models/rows.js';
+import { softmaxRows } from '../rows.js';
 import type { AuditVerdict, PositiveControl, ProbeResult, Verdict } from '../report/schema.js';
 import { formatStat as num } from '../stats/format.js';
 import type { StudentJob, TrainerBackend } from './backend.js';

@@ -4,3 +4,4 @@ export { summarizeRuns, minimumDetectableEffect } from './summary.js';
 export { evaluateProbe, evaluateProbes, holmAdjust, overallVerdict, POLICY_RULE, type Policy, type ProbeRuns } from './policy.js';
 export { formatStat } from './format.js';
 export { groupSequentialBoundaries, looksFor, futile, obrienFlemingSpent, normalCdf, normalQuantile, SPENDING, FUTILITY_RULE, type Look } from './sequential.js';
+export type { ProbeResult, RunStats, Verdict } from './result.js';
