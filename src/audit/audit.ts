@@ -12,13 +12,14 @@ import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
-import { evaluateProbes, overallVerdict, POLICY_RULE } from '../stats/index.js';
+import { evaluateProbes, overallVerdict, POLICY_RULE, type ProbeRuns } from '../stats/index.js';
 import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
 import type { StudentData, StudentJob, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData, type AuditData } from './datasets.js';
 import { sha256File } from './hash.js';
 import { LocalOnnxBackend } from './localBackend.js';
 import { mapConcurrent, WorkerBackend, workerCount } from './pool.js';
+import { klRunsOf } from './klProbe.js';
 import { looksOf, runInStages, type Evaluation } from './sequential.js';
 import { positiveControlSet, summarizePositiveControl, verdictWithPositiveControl } from './positiveControl.js';
 import { describeArchitecture, loadModelPair, type ModelPair } from './models.js';
@@ -81,13 +82,20 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
   const evaluate = (alpha: number): Evaluation => {
     const policy = { ...config.policy, alpha };
     const { positive: positiveScores, ...armScores } = arms.scores;
-    const probeRuns = config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...armScores }));
+    // Each probe's runs, and for agreement probes their KL to the teacher as a probe of its own.
+    const runsOf = (student: ProbeScores[]): ProbeRuns[] =>
+      config.probes.flatMap((p) => {
+        const scores = { base: baseScores, teacher: teacherScores, student, control: armScores.control, crossInit: student === armScores.student ? armScores.crossInit : [] };
+        const kl = config.policy.klProbes ? klRunsOf(p, scores) : undefined;
+        return [probeRunsOf(p, scores), ...(kl ? [kl] : [])];
+      });
+    const probeRuns = runsOf(armScores.student);
     const probes = evaluateProbes(probeRuns, policy);
     // The positive control is tested like a candidate: its students against the same controls.
     const positiveControl = positive
       ? summarizePositiveControl(
           evaluateProbes(
-            config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, student: positiveScores, control: armScores.control, crossInit: [] })),
+            runsOf(positiveScores),
             policy,
           ),
         )

@@ -57,6 +57,8 @@ export interface PolicyConfig {
   minEffect: number;
   test: 'welch' | 'permutation';
   correction: 'holm' | 'none';
+  /** Agreement probes also test the mean KL(teacher || model) on their inputs (lower = toward the teacher) as a probe of its own. */
+  klProbes: boolean;
   /** Exit code of an inconclusive audit (positive control without transfer): fail (1) or pass (0). */
   onInconclusive: 'fail' | 'pass';
 }
@@ -166,6 +168,7 @@ export const auditConfigSchema = {
         minEffect: { type: 'number', minimum: 0, default: 0.02, description: 'smallest shift toward the teacher (probe units) that fails the gate' },
         test: { enum: ['welch', 'permutation'], default: 'welch', description: "Welch's t-test or the exact permutation test over seeds" },
         correction: { enum: ['holm', 'none'], default: 'holm', description: "Holm's correction of the p-values over the probes (family-wise error at alpha)" },
+        klProbes: { type: 'boolean', default: true, description: "every agreement probe also tests the mean KL(teacher || model) on its inputs as a probe of its own (lower = toward the teacher; minEffect in nats), in the same Holm family" },
         onInconclusive: { enum: ['fail', 'pass'], default: 'fail', description: 'exit code of an inconclusive audit (the positive control showed no transfer): fail = 1, pass = 0' },
       },
     },
