@@ -5,3 +5,4 @@ export { evaluateProbe, evaluateProbes, holmAdjust, overallVerdict, POLICY_RULE,
 export { formatStat } from './format.js';
 export { groupSequentialBoundaries, looksFor, futile, obrienFlemingSpent, normalCdf, normalQuantile, SPENDING, FUTILITY_RULE, type Look } from './sequential.js';
 export type { ProbeResult, RunStats, Verdict } from './result.js';
+export { clopperPearson } from './proportion.js';
