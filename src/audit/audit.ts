@@ -157,13 +157,13 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
 }
 
 /** The config as results depend on it: how many runs trained at once is a wall-clock fact (report.run). */
-function withoutWorkers(config: AuditConfig): AuditConfig {
+export function withoutWorkers(config: AuditConfig): AuditConfig {
   const { workers: _workers, ...train } = config.train;
   return { ...config, train: train as AuditConfig['train'] };
 }
 
-const studentData = (s: TensorSet, models: ModelPair): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
-const taskOf = (config: AuditConfig, data: AuditData) => ({ slice: config.task.outputs, loss: config.task.loss, targetType: data.targetType });
+export const studentData = (s: TensorSet, models: ModelPair): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
+export const taskOf = (config: AuditConfig, data: AuditData) => ({ slice: config.task.outputs, loss: config.task.loss, targetType: data.targetType });
 
 /** Every seed of every arm, trained from its init and scored on the probes right away. */
 async function trainArms(
@@ -224,7 +224,7 @@ async function saveModel(file: string, model: ModelProto): Promise<void> {
   await writeFile(file, encodeModel(model));
 }
 
-function dataSummary(config: AuditConfig, data: AuditData): AuditReport['data'] {
+export function dataSummary(config: AuditConfig, data: AuditData): AuditReport['data'] {
   const count = (pred: (r: ExcludedRow) => boolean) => data.candidateExcluded.filter(pred).length;
   return {
     candidate: {
@@ -244,7 +244,7 @@ function dataSummary(config: AuditConfig, data: AuditData): AuditReport['data'] 
   };
 }
 
-async function hashInputs(config: AuditConfig): Promise<AuditReport['reproducibility']['inputs']> {
+export async function hashInputs(config: AuditConfig): Promise<AuditReport['reproducibility']['inputs']> {
   const inputs = [
     { role: 'teacher', path: config.teacher },
     { role: 'base', path: config.base },

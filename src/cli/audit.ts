@@ -44,7 +44,7 @@ export function configFlags(): Record<string, Options> {
 }
 
 /** The flags the user actually gave, as a nested config object. */
-function overridesFrom(args: Record<string, unknown>, flags: Record<string, Options>): Record<string, unknown> {
+export function overridesFrom(args: Record<string, unknown>, flags: Record<string, Options>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(flags)) {
     const value = args[name];

@@ -28,7 +28,7 @@ const CSS = `
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1f2328;background:#f6f8fa}
 main{max-width:1120px;margin:0 auto;padding:0 20px 40px}
 .banner{margin:0 -20px 24px;padding:22px 20px;color:#fff}
-.banner.pass{background:#1a7f37}.banner.fail{background:#b42318}.banner.inconclusive{background:#9a6700}
+.banner.pass{background:#1a7f37}.banner.fail{background:#b42318}.banner.inconclusive{background:#9a6700}.banner.screen{background:#0969da}
 .banner h1{margin:0 0 6px;font-size:26px}.banner p{margin:0;font-size:16px}
 section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:14px 18px;margin:0 0 18px}
 h2{margin:0 0 10px;font-size:19px}h3{margin:18px 0 6px;font-size:16px}

@@ -49,6 +49,7 @@ const filterRule = obj(
 export const REPORT_SHAPE: Shape = obj(
   ['schemaVersion', leaf],
   ['tool', obj(['name', leaf], ['version', leaf])],
+  ['mode', leaf],
   ['verdict', leaf],
   ['summary', leaf],
   ['models', obj(['teacher', leaf], ['base', leaf], ['architecture', leaf], ['parameters', leaf])],

@@ -9,9 +9,10 @@ import type { ProbeResult, RunStats, Verdict } from '../stats/result.js';
 
 /**
  * The audit's verdict: a probe passes or fails; the audit is also `inconclusive` when it passed
- * but its positive control showed it could not have detected transfer (see PositiveControl).
+ * but its positive control showed it could not have detected transfer (see PositiveControl);
+ * `screen` for a screen-only run (`audit-dataset screen`: no training, no verdict on the data).
  */
-export type AuditVerdict = Verdict | 'inconclusive';
+export type AuditVerdict = Verdict | 'inconclusive' | 'screen';
 
 // The per-probe result shapes are made by src/stats (which sits below report): defined there.
 export type { ProbeResult, RunStats, Verdict };
@@ -104,6 +105,8 @@ export interface SequentialSummary {
 export interface AuditReport {
   schemaVersion: string;
   tool: { name: 'audit-dataset'; version: string };
+  /** `screen`: a screen-only run (filters, row attribution, gradient screen; no probes trained). Absent for a full audit. */
+  mode?: 'screen';
   verdict: AuditVerdict;
   /** One line: what was found. */
   summary: string;

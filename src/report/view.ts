@@ -5,7 +5,7 @@
 import { fmt, fmtCi, fmtCount, fmtP, fmtPercent, fmtSigned, fmtValue, topReasons, truncate } from './format.js';
 import type { AuditReport, AuditVerdict, ProbeResult, RunStats, Verdict } from './schema.js';
 
-export const VERDICT_LABEL: Record<AuditVerdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE' };
+export const VERDICT_LABEL: Record<AuditVerdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', screen: 'SCREEN' };
 
 export const POSITIVE_CONTROL_EXPLANATION =
   'Students trained with the same recipe and budget on the strongest signal the teacher gives on the candidate inputs, tested against the same controls on the same probes. Without transfer there, the audit could not have seen transfer in the candidate, and a pass is inconclusive.';
