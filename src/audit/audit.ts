@@ -9,11 +9,13 @@ import type { AuditConfig } from '../config/schema.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeModel } from '../onnx/io.js';
+import { fsError } from '../errors.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
 import { evaluateProbes, overallVerdict, POLICY_RULE, type ProbeRuns } from '../stats/index.js';
-import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
+import { REPORT_SCHEMA_VERSION, type AuditReport, type DataSummary, type GradientScreen } from '../report/schema.js';
+import type { ExclusionKind } from '../data/excluded.js';
 import type { StudentData, StudentJob, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData, type AuditData } from './datasets.js';
 import { sha256File } from './hash.js';
@@ -220,23 +222,31 @@ async function trainArms(
 
 /** A trained probe model as an ordinary ONNX inference model (the base graph, new initializers). */
 async function saveModel(file: string, model: ModelProto): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, encodeModel(model));
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, encodeModel(model));
+  } catch (e) {
+    throw fsError(file, 'write the model', e);
+  }
 }
 
+/** Where each kind of excluded row is counted in report.json (data.candidate.excluded). */
+const EXCLUDED_COUNT: Record<ExclusionKind, keyof DataSummary['candidate']['excluded']> = {
+  filter: 'filtered',
+  'non-finite': 'nonFinite',
+  'bad-row': 'badRows',
+  'row-limit': 'beyondMaxRows',
+};
+
 export function dataSummary(config: AuditConfig, data: AuditData): AuditReport['data'] {
-  const count = (pred: (r: ExcludedRow) => boolean) => data.candidateExcluded.filter(pred).length;
+  const excluded = { filtered: 0, nonFinite: 0, badRows: 0, beyondMaxRows: 0 };
+  for (const row of data.candidateExcluded) excluded[EXCLUDED_COUNT[row.kind]]++;
   return {
     candidate: {
       file: config.data,
       rowsIn: data.candidateRowsIn,
       rowsUsed: data.candidate.rows,
-      excluded: {
-        filtered: count((r) => r.rules !== undefined),
-        nonFinite: count((r) => r.reasons[0]!.startsWith('non-finite')),
-        badRows: count((r) => r.reasons[0]!.startsWith('bad row')),
-        beyondMaxRows: count((r) => r.reasons[0] === 'beyond maxRows'),
-      },
+      excluded,
       targetType: data.targetType,
       targetTypeDetected: config.task.targetType === undefined,
     },

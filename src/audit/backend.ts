@@ -5,8 +5,10 @@
  */
 import type { ModelProto } from '../onnx/proto.js';
 import type { ProgressListener } from '../events.js';
+import type { Weights } from '../train/weights.js';
 
-export type Weights = Map<string, Float32Array>;
+// One Weights type: the training engine's (src/train/weights.ts).
+export type { Weights };
 
 export interface StudentData {
   inputs: Float32Array;

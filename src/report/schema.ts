@@ -1,138 +1,157 @@
 /**
  * report.json: the audit's versioned result. Everything a pipeline acts on is here; the
- * Markdown, HTML, JUnit and SARIF writers only render it. Bump REPORT_SCHEMA_VERSION on any
- * breaking change (docs/report.schema.json documents it).
+ * Markdown, HTML, JUnit and SARIF writers only render it. Declared once, below, as a JSON Schema:
+ * the TypeScript types are derived from it, report.json's key order follows it (json.ts), and
+ * docs/report.schema.json is generated from it (`npm run schemas`; a test checks the file).
+ * Bump REPORT_SCHEMA_VERSION on any breaking change.
  */
+import { Type, type Static } from '@sinclair/typebox';
+import { Enum, Interval, MapOf, WireNumber } from '../jsonSchema.js';
+import { AuditPolicySchema, ProbeResultSchema, type ProbeResult, type RunStats, type Verdict } from '../stats/schema.js';
+
 export const REPORT_SCHEMA_VERSION = '1.0.0';
-
-import type { ProbeResult, RunStats, Verdict } from '../stats/result.js';
-
-/**
- * The audit's verdict: a probe passes or fails; the audit is also `inconclusive` when it passed
- * but its positive control showed it could not have detected transfer (see PositiveControl);
- * `screen` for a screen-only run (`audit-dataset screen`: no training, no verdict on the data).
- */
-export type AuditVerdict = Verdict | 'inconclusive' | 'screen';
 
 // The per-probe result shapes are made by src/stats (which sits below report): defined there.
 export type { ProbeResult, RunStats, Verdict };
 
-export interface FilterRuleSummary {
-  excluded: number;
-  reasons: Record<string, number>;
-  examples: { line: number; text: string; reasons: string[] }[];
-}
+const strict = { additionalProperties: false } as const;
+const count = (description?: string) => Type.Integer({ minimum: 0, ...(description ? { description } : {}) });
+const line = () => Type.Integer({ minimum: 1 });
+/** Free-form JSON object (echoed settings). */
+const openObject = () => Type.Unsafe<Record<string, unknown>>({ type: 'object' });
+const cosine = () => WireNumber({ minimum: -1, maximum: 1, description: 'A cosine in [-1, 1], or null when it could not be computed (JSON has no NaN).' });
 
-export interface FilterSummary {
-  rules: string[];
-  rowsIn: number;
-  rowsKept: number;
-  rowsExcluded: number;
-  perRule: Record<string, FilterRuleSummary>;
-}
+export const FilterRuleSummarySchema = Type.Object({
+  excluded: count(),
+  reasons: MapOf(count()),
+  examples: Type.Array(Type.Object({ line: line(), text: Type.String(), reasons: Type.Array(Type.String()) }, strict)),
+}, strict);
+export type FilterRuleSummary = Static<typeof FilterRuleSummarySchema>;
 
-export interface DataSummary {
-  candidate: {
-    file: string;
-    rowsIn: number;
-    rowsUsed: number;
-    /** Every row not used, by why. Rows are listed in excluded.jsonl beside the report. */
-    excluded: { filtered: number; nonFinite: number; badRows: number; beyondMaxRows: number };
-    targetType: 'probs' | 'logits';
-    targetTypeDetected: boolean;
-  };
-  baseline: { source: 'given' | 'generated-by-base'; file?: string; rows: number };
-}
+export const FilterSummarySchema = Type.Object({
+  rules: Type.Array(Type.String()),
+  rowsIn: count(),
+  rowsKept: count(),
+  rowsExcluded: count(),
+  perRule: MapOf(FilterRuleSummarySchema),
+}, strict);
+export type FilterSummary = Static<typeof FilterSummarySchema>;
 
-/** First-order screen (the theorem): cosine between the data's loss gradient at the base and (teacher - base). */
-export interface GradientScreen {
-  candidateCosine: number;
-  baselineCosine: number;
-  /** Per-parameter-tensor cosines for the candidate data. */
-  perParameter: Record<string, number>;
-}
+export const DataSummarySchema = Type.Object({
+  candidate: Type.Object({
+    file: Type.String(),
+    rowsIn: count(),
+    rowsUsed: count(),
+    excluded: Type.Object({
+      filtered: count(),
+      nonFinite: count(),
+      badRows: count(),
+      beyondMaxRows: count('Rows after the configured row limit, not read.'),
+    }, { ...strict, description: 'Every row not used, by why. The rows are listed in excluded.jsonl beside the report.' }),
+    targetType: Enum(['probs', 'logits'] as const),
+    targetTypeDetected: Type.Boolean(),
+  }, strict),
+  baseline: Type.Object({
+    source: Enum(['given', 'generated-by-base'] as const),
+    file: Type.Optional(Type.String()),
+    rows: count(),
+  }, strict),
+}, strict);
+export type DataSummary = Static<typeof DataSummarySchema>;
+
+export const GradientScreenSchema = Type.Object({
+  candidateCosine: cosine(),
+  baselineCosine: cosine(),
+  perParameter: MapOf(cosine(), { description: 'per-parameter-tensor cosines for the candidate data' }),
+}, { ...strict, description: "First-order screen: cosine between the data's loss gradient at the base and (teacher - base)." });
+export type GradientScreen = Static<typeof GradientScreenSchema>;
+
+export const RowAttributionSchema = Type.Object({
+  metric: Type.String(),
+  rows: count(),
+  mean: Type.Number(),
+  top10Share: Type.Number({ minimum: 0, maximum: 1, description: 'share of the summed score carried by the top 10% of rows (0.1 when spread evenly)' }),
+  top: Type.Array(Type.Object({ line: line(), score: Type.Number() }, strict), { maxItems: 20, description: 'highest-scoring rows, source line and score, highest first' }),
+}, { ...strict, description: 'Which candidate rows carry the signal: each row scored by KL(target || base output) over the target slice; base-made data scores 0.' });
+export type RowAttribution = Static<typeof RowAttributionSchema>;
 
 /**
- * Which candidate rows carry the signal: each row scored by how far the teacher's target is from
- * what the base itself outputs on that input. Base-made data scores 0 everywhere.
+ * The audit's verdict: pass or fail as the probes say; `inconclusive` when they passed but the
+ * positive control showed the audit could not have detected transfer; `screen` for a screen-only
+ * run (`audit-dataset screen`: no training, no verdict on the data).
  */
-export interface RowAttribution {
-  metric: string;
-  rows: number;
-  mean: number;
-  /** Share of the summed score carried by the top 10% of rows (0.1 when spread evenly). */
-  top10Share: number;
-  /** Highest-scoring rows, source line and score, highest first (at most 20). */
-  top: { line: number; score: number }[];
-}
+export const AuditVerdictSchema = Enum(['pass', 'fail', 'inconclusive', 'screen'] as const, {
+  description: 'pass, fail, inconclusive (the probes passed but the positive control showed no transfer, so the audit could not have detected it; exit code by policy.onInconclusive), or screen (a screen-only run, exit 0).',
+});
+export type AuditVerdict = Static<typeof AuditVerdictSchema>;
 
-/**
- * Students trained with the audit's recipe on the strongest signal the teacher gives on the
- * candidate's inputs, tested against the same controls on the same probes: can this audit see
- * transfer at all?
- */
-export interface PositiveControl {
-  /** What the positive-control students learned. */
-  signal: string;
-  /** Some probe moved toward the teacher significantly (it would FAIL the gate). */
-  detected: boolean;
-  probes: { name: string; mean: number; runs: number[]; delta: number; deltaCi: [number, number]; pValue: number; transfer: boolean }[];
-  /** One line in plain words. */
-  reason: string;
-}
+export const PositiveControlSchema = Type.Object({
+  signal: Type.String({ description: 'what the positive-control students learned' }),
+  detected: Type.Boolean({ description: 'some probe moved toward the teacher significantly (it would fail the gate)' }),
+  probes: Type.Array(Type.Object({
+    name: Type.String(),
+    mean: WireNumber(),
+    runs: Type.Array(WireNumber()),
+    delta: WireNumber(),
+    deltaCi: Interval(),
+    pValue: WireNumber({ minimum: 0, maximum: 1 }),
+    transfer: Type.Boolean(),
+  }, strict)),
+  reason: Type.String({ description: 'one line in plain words' }),
+}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives on the candidate inputs (for logits tasks: its softmax over all outputs), tested against the same controls on the same probes. A pass with detected false becomes inconclusive." });
+export type PositiveControl = Static<typeof PositiveControlSchema>;
 
-/** Seeds in stages: the looks taken, their boundaries and what each decided. */
-export interface SequentialSummary {
-  /** The alpha-spending function, in words. */
-  spending: string;
-  /** The early-pass (futility) rule, in words. */
-  futility: string;
-  maxSeeds: number;
-  seedsUsed: number;
-  stoppedEarly: boolean;
-  looks: {
-    seeds: number;
-    fraction: number;
-    alphaSpent: number;
-    /** Critical value of the cumulative z-statistic. */
-    boundary: number;
-    /** A probe fails at this look when its (Holm-adjusted) one-sided p is below this. */
-    nominalAlpha: number;
-    decision: 'fail' | 'pass' | 'continue';
-  }[];
-}
+export const SequentialSummarySchema = Type.Object({
+  spending: Type.String({ description: 'the alpha-spending function, in words' }),
+  futility: Type.String({ description: 'the early-pass (futility) rule, in words' }),
+  maxSeeds: count(),
+  seedsUsed: count(),
+  stoppedEarly: Type.Boolean(),
+  looks: Type.Array(Type.Object({
+    seeds: count(),
+    fraction: WireNumber({ description: 'seeds / maximum seeds' }),
+    alphaSpent: WireNumber({ description: 'cumulative alpha spent up to this look' }),
+    boundary: WireNumber({ description: 'critical value of the cumulative z-statistic' }),
+    nominalAlpha: WireNumber({ description: "a probe fails at this look when its (Holm-adjusted) one-sided p is below this" }),
+    decision: Enum(['fail', 'pass', 'continue'] as const),
+  }, strict), { minItems: 1 }),
+}, { ...strict, description: 'Seeds in stages (train.sequential): the looks taken, their group-sequential boundaries and decisions. Absent for a one-look (fixed) design. The probes figures are those of the deciding look.' });
+export type SequentialSummary = Static<typeof SequentialSummarySchema>;
 
-export interface AuditReport {
-  schemaVersion: string;
-  tool: { name: 'audit-dataset'; version: string };
-  /** `screen`: a screen-only run (filters, row attribution, gradient screen; no probes trained). Absent for a full audit. */
-  mode?: 'screen';
-  verdict: AuditVerdict;
-  /** One line: what was found. */
-  summary: string;
-  models: { teacher: string; base: string; architecture: string; parameters: number };
-  filters: FilterSummary | null;
-  data: DataSummary;
-  probes: ProbeResult[];
-  screen?: GradientScreen;
-  attribution?: RowAttribution;
-  positiveControl?: PositiveControl;
-  sequential?: SequentialSummary;
-  policy: { alpha: number; minEffect: number; test: 'welch' | 'permutation'; correction: 'holm' | 'none'; onInconclusive?: 'fail' | 'pass'; rule: string };
-  reproducibility: {
-    inputs: { role: string; path: string; sha256: string }[];
-    seeds: number[];
-    versions: Record<string, string>;
-    train: Record<string, unknown>;
-    config: Record<string, unknown>;
-  };
-  /** Wall-clock facts: the only part that differs between two runs with the same seeds. */
-  run: {
-    startedAt: string;
-    durationMs: number;
-    trainingMs: number;
-    steps: number;
-    /** Probe runs trained at once (train.workers resolved); results do not depend on it. */
-    workers?: number;
-  };
-}
+export const AuditReportSchema = Type.Object({
+  schemaVersion: Type.Literal(REPORT_SCHEMA_VERSION, { description: 'Version of this schema; bumped on any breaking change.' }),
+  tool: Type.Object({ name: Type.Literal('audit-dataset'), version: Type.String() }, strict),
+  mode: Type.Optional(Enum(['screen'] as const, { description: 'screen: a screen-only run (audit-dataset screen): content filters, row attribution and gradient screen, no probe students, no verdict on the data. Absent for a full audit.' })),
+  verdict: AuditVerdictSchema,
+  summary: Type.String({ description: 'One line: what was found.' }),
+  models: Type.Object({ teacher: Type.String(), base: Type.String(), architecture: Type.String(), parameters: count() }, strict),
+  filters: Type.Union([Type.Null(), FilterSummarySchema], { description: "Content filters' results, or null when they were not run. Filters report; they do not gate the verdict." }),
+  data: DataSummarySchema,
+  probes: Type.Array(ProbeResultSchema),
+  screen: Type.Optional(GradientScreenSchema),
+  attribution: Type.Optional(RowAttributionSchema),
+  positiveControl: Type.Optional(PositiveControlSchema),
+  sequential: Type.Optional(SequentialSummarySchema),
+  policy: Type.Object({ ...AuditPolicySchema.properties, rule: Type.String() }, strict),
+  reproducibility: Type.Object({
+    inputs: Type.Array(Type.Object({ role: Type.String(), path: Type.String(), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, strict)),
+    seeds: Type.Array(Type.Integer()),
+    versions: MapOf(Type.String()),
+    train: openObject(),
+    config: openObject(),
+  }, strict),
+  run: Type.Object({
+    startedAt: Type.String({ format: 'date-time' }),
+    durationMs: Type.Number({ minimum: 0 }),
+    trainingMs: Type.Number({ minimum: 0 }),
+    steps: count(),
+    workers: Type.Optional(count('probe runs trained at once (train.workers resolved); results do not depend on it')),
+  }, { ...strict, description: 'Wall-clock facts: the only part that differs between two runs with the same seeds.' }),
+}, {
+  ...strict,
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://audit-dataset.dev/schemas/report.schema.json',
+  title: 'audit-dataset report.json',
+  description: `Result of one audit-dataset run. Generated from src/report/schema.ts (AuditReportSchema). Schema version ${REPORT_SCHEMA_VERSION}.`,
+});
+export type AuditReport = Static<typeof AuditReportSchema>;

@@ -138,6 +138,7 @@ export function sampleReport(): AuditReport {
       minEffect: 0.05,
       test: 'welch',
       correction: 'holm',
+      klProbes: true,
       onInconclusive: 'fail',
       rule: 'fail when any probe moves toward the teacher by at least minEffect with one-sided p < alpha',
     },
