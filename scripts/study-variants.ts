@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildMnistCase } from './lib/mnist-case.js';
+import { buildMnistCase } from '../test/fixtures/mnist-case.js';
 import { loadAuditConfig } from '../src/config/index.js';
 import { audit } from '../src/audit/audit.js';
 import { overallVerdict } from '../src/stats/index.js';

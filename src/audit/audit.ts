@@ -236,6 +236,8 @@ const EXCLUDED_COUNT: Record<ExclusionKind, keyof DataSummary['candidate']['excl
   'non-finite': 'nonFinite',
   'bad-row': 'badRows',
   'row-limit': 'beyondMaxRows',
+  // Excluded by the content-filter stage before any rule ran (maxRowChars): counted with the filtered rows.
+  'too-long': 'filtered',
 };
 
 export function dataSummary(config: AuditConfig, data: AuditData): AuditReport['data'] {

@@ -2,7 +2,8 @@
 import type { Command } from './command.js';
 import { auditCommand } from './audit.js';
 import { filterCommand } from './filter.js';
+import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
 import { screenCommand } from './screen.js';
 
-export const commands: Command<any>[] = [auditCommand, screenCommand, filterCommand, inspectCommand];
+export const commands: Command<any>[] = [auditCommand, screenCommand, filterCommand, inspectCommand, initCommand];

@@ -2,7 +2,7 @@
  * The MNIST auxiliary-logit case end to end, with the audit's DEFAULT hyper-parameters:
  * students that never see a digit learn digits from a same-init teacher's auxiliary outputs on
  * noise (FAIL); base-made data (PASS) and another init's teacher data (PASS: transfer needs a
- * shared init) do not move them. Fixtures are built deterministically by scripts/fixtures.ts.
+ * shared init) do not move them. Fixtures are built deterministically by test/fixtures/mnist.ts.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { audit } from '../../src/audit/audit.js';
 import { loadAuditConfig } from '../../src/config/index.js';
 import { main } from '../../src/cli/main.js';
 import type { AuditReport } from '../../src/report/schema.js';
-import { ensureMnistFixtures } from '../../scripts/fixtures.js';
+import { ensureMnistFixtures } from '../fixtures/mnist.js';
 
 let dir = '';
 const runAudit = async (file: string, overrides: Record<string, unknown> = {}): Promise<AuditReport> =>

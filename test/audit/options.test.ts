@@ -29,7 +29,10 @@ describe('audit options', () => {
     expect(report.data.baseline).toEqual({ source: 'given', file: baseline, rows: 300 });
     // Same data on both arms, same seeds: students and controls are the same runs.
     for (const p of report.probes) expect(p.student.runs).toEqual(p.control.runs);
-    expect(report.verdict).toBe('pass');
+    // No probe fails for transfer. The tiny models' probes give one value on every run (accuracy
+    // 0.34, agreement 0): such probes are reported degenerate and fail closed (issue 12).
+    for (const p of report.probes) expect(p.verdict === 'pass' || p.degenerate === true).toBe(true);
+    expect(report.probes.filter((p) => p.verdict === 'fail' && !p.degenerate)).toEqual([]);
   });
 
   it('runs content filters first and excludes what they reject, with reasons', async () => {

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGradients } from '../../src/autodiff/gradients.js';
 import { trainingOpset } from '../../src/autodiff/opset.js';
 import { retieWeights } from '../../src/autodiff/tied.js';
+import { buildTrainingModel } from '../../src/train/trainingGraph.js';
 import { trainableParams } from '../../src/train/weights.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { readModel } from '../../src/onnx/io.js';
@@ -120,6 +121,16 @@ describe('gradients of PyTorch-exported decoders match PyTorch', () => {
     expect(models.some((m) => m.startsWith('gpt2') && m.endsWith('op17'))).toBe(true);
     expect(models.some((m) => m.startsWith('llama') && m.endsWith('op14'))).toBe(true);
     expect(models.some((m) => m.startsWith('llama') && m.endsWith('op17'))).toBe(true);
+  });
+  it('the whole training graph (loss, backward, AdamW) of an opset-14 export is raised to opset 16 and loads', async () => {
+    const model = await readModel(join(DIR, 'llama_rsqrt_boolmask_gqa_op14.onnx'));
+    retieWeights(model);
+    const { model: training, io } = await buildTrainingModel(model, { loss: { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adamw', lr: 1e-3 } });
+    expect(defaultOpset(training)).toBe(16);
+    expect(io.data).toEqual(['input_ids', 'attention_mask', 'position_ids']);
+    const session = await ort.InferenceSession.create(onnx.ModelProto.encode(training).finish());
+    expect(session.outputNames).toContain(io.loss);
+    await session.release();
   });
   for (const name of models) {
     it(name, async () => {
