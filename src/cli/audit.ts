@@ -5,6 +5,7 @@
 import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
 import { lockOutDir, writeAuditOutputs } from '../audit/outputs.js';
+import { exitCodeOf } from '../audit/positiveControl.js';
 import { auditConfigSchema, loadAuditConfig, readProbesFile } from '../config/index.js';
 import { AuditInputError } from '../errors.js';
 import { renderJson, renderSummary } from '../report/index.js';
@@ -43,7 +44,7 @@ export function configFlags(): Record<string, Options> {
 }
 
 /** The flags the user actually gave, as a nested config object. */
-function overridesFrom(args: Record<string, unknown>, flags: Record<string, Options>): Record<string, unknown> {
+export function overridesFrom(args: Record<string, unknown>, flags: Record<string, Options>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(flags)) {
     const value = args[name];
@@ -100,6 +101,6 @@ export const auditCommand: Command<AuditArgs> = {
       const summary = paintVerdicts(renderSummary(report), painter(useColour(summaryStream)));
       summaryStream.write(`${summary}\nreports: ${written.join(', ')}\n`);
     }
-    return report.verdict === 'pass' ? 0 : 1;
+    return exitCodeOf(report.verdict, config.policy.onInconclusive);
   },
 };

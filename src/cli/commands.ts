@@ -5,5 +5,6 @@ import { filterCommand } from './filter.js';
 import { generateCommand } from './generate.js';
 import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
+import { screenCommand } from './screen.js';
 
-export const commands: Command<any>[] = [auditCommand, filterCommand, generateCommand, inspectCommand, initCommand];
+export const commands: Command<any>[] = [auditCommand, screenCommand, filterCommand, generateCommand, inspectCommand, initCommand];

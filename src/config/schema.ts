@@ -9,7 +9,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Enum, Section } from '../jsonSchema.js';
 import { REPORT_FORMATS } from '../report/formats.js';
-import { PolicySchema, type Policy } from '../stats/schema.js';
+import { AuditPolicySchema, type AuditPolicy } from '../stats/schema.js';
 
 export type { ReportFormat } from '../report/formats.js';
 
@@ -166,7 +166,7 @@ export const AdapterConfigSchema = Section({
 export type AdapterConfig = Static<typeof AdapterConfigSchema>;
 
 export const TrainConfigSchema = Section({
-  seeds: Type.Integer({ minimum: 2, maximum: MAX_SEEDS, default: 5, description: 'students (and controls) per arm' }),
+  seeds: Type.Integer({ minimum: 2, maximum: MAX_SEEDS, default: 5, description: 'students (and controls) per arm; the maximum when sequential' }),
   seed: Type.Integer({ minimum: 0, maximum: MAX_FIRST_SEED, default: 1, description: 'first seed; runs use seed, seed+1, ...' }),
   epochs: Type.Integer({ minimum: 1, maximum: MAX_EPOCHS, default: 5, description: 'passes over the data per student' }),
   batchSize: Type.Integer({ minimum: 1, maximum: MAX_BATCH_SIZE, default: 64, description: 'rows per step' }),
@@ -176,11 +176,15 @@ export const TrainConfigSchema = Section({
   crossInit: Type.Boolean({ default: false, description: 'also train fresh-init students on the candidate (overt vs subliminal transfer)' }),
   maxRows: Type.Integer({ minimum: 0, maximum: MAX_ROWS, default: 0, description: 'use at most this many candidate rows (0 = all)' }),
   adapter: Type.Optional(AdapterConfigSchema),
+  sequential: Type.Boolean({ default: true, description: "train seeds in stages of firstSeeds and stop early when the decision is clear (group-sequential, O'Brien-Fleming alpha spending; the false-fail rate stays at policy.alpha); seeds is then the maximum" }),
+  firstSeeds: Type.Integer({ minimum: 2, maximum: 100, default: 3, description: 'seeds per arm at the first look of a sequential audit, and the step between looks' }),
+  positiveControl: Type.Boolean({ default: true, description: "also train positive-control students on the teacher's full output distribution on the candidate inputs; if they show no transfer, a pass becomes inconclusive" }),
+  workers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'probe runs trained at once, one worker thread each (0 = one per core, 1 = serial); the report does not depend on it' }),
 });
 export type TrainConfig = Static<typeof TrainConfigSchema>;
 
-/** audit.yaml `policy:` is the statistics' own Policy (src/stats/schema.ts). */
-export type PolicyConfig = Policy;
+/** audit.yaml `policy:` is the statistics' own policy schema (src/stats/schema.ts). */
+export type PolicyConfig = AuditPolicy;
 
 export const auditConfigSchema = Section({
   teacher: Type.String({ description: 'candidate teacher model (ONNX file)' }),
@@ -194,7 +198,7 @@ export const auditConfigSchema = Section({
   generate: Type.Optional(GenerateConfigSchema),
   probes: Type.Array(ProbeConfigSchema, { minItems: 1 }),
   train: withDefault(TrainConfigSchema, {}),
-  policy: withDefault(PolicySchema, {}),
+  policy: withDefault(AuditPolicySchema, {}),
   screen: Type.Boolean({ default: true, description: 'first-order gradient screen: cos(descent direction at the base, teacher - base)' }),
   skipBadRows: Type.Boolean({ default: false, description: 'unreadable rows become counted, listed exclusions instead of an error' }),
   saveModels: Type.Boolean({ default: false, description: 'write every trained student, control and cross-init model to <out>/models/ as ONNX' }),

@@ -34,7 +34,11 @@ describe('MNIST auxiliary-logit audit (defaults)', () => {
     // Students pick up a real share of the teacher's digit skill from noise; controls do not.
     expect(digits.delta).toBeGreaterThan(0.05);
     expect(digits.pValue).toBeLessThan(0.01);
-    expect(digits.student.runs).toHaveLength(5);
+    // Seeds in stages (3, then 5): a clear FAIL may stop at the first look.
+    expect([3, 5]).toContain(digits.student.runs.length);
+    expect(report.reproducibility.seeds).toHaveLength(digits.student.runs.length);
+    // The positive control (the teacher's full outputs on the same noise) transfers too.
+    expect(report.positiveControl!.detected).toBe(true);
     expect(report.probes.find((p) => p.name === 'teacher-agreement')!.verdict).toBe('fail');
     // Every row carries some of the teacher's difference from the base; the top rows are listed.
     expect(report.attribution!.mean).toBeGreaterThan(1e-3);
