@@ -108,9 +108,10 @@ describe('audit-dataset CLI output modes (process)', () => {
     expect(r.stdout).toBe(await readFile(path.join(out, 'report.json'), 'utf8'));
     const report = JSON.parse(r.stdout);
     expect(r.status).toBe(report.verdict === 'pass' ? 0 : 1);
-    expect(r.stderr).toMatch(/^\[train\] run 1\/4: student seed 1 \(ETA after the first run\)$/m);
-    expect(r.stderr).toMatch(/^\[train\] run 4\/4: control seed 2 \(ETA \d+ s\)$/m);
-    expect(r.stderr).toMatch(/audit-dataset .*: (PASS|FAIL)/);
+    // Student, control and positive-control runs (their count depends on the seeds in stages).
+    expect(r.stderr).toMatch(/^\[train\] run 1\/\d+: student seed 1 \(ETA after the first run\)$/m);
+    expect(r.stderr).toMatch(/^\[train\] run \d+\/\d+: (student|control|positive) seed \d+ \(ETA \d+ s\)$/m);
+    expect(r.stderr).toMatch(/audit-dataset .*: (PASS|FAIL|INCONCLUSIVE)/);
     expect(r.stderr).not.toContain('\r');
     expect(r.stderr).not.toContain(ESC);
   });
@@ -120,7 +121,7 @@ describe('audit-dataset CLI output modes (process)', () => {
     expect(quiet.stderr).toBe('');
     expect(JSON.parse(quiet.stdout).schemaVersion).toBeDefined();
     const coloured = run(['audit', '--config', config, '--out', path.join(c.dir, 'colour'), '--quiet'], { FORCE_COLOR: '1' });
-    expect(coloured.stdout).toMatch(/\x1b\[1m(PASS|FAIL)\x1b\[0m/);
+    expect(coloured.stdout).toMatch(/(\x1b\[[0-9;]*m)+(PASS|FAIL|INCONCLUSIVE)\x1b\[0m/);
     const plain = run(['audit', '--config', config, '--out', path.join(c.dir, 'plain'), '--quiet'], { FORCE_COLOR: '0' });
     expect(plain.stdout).not.toContain(ESC);
   });

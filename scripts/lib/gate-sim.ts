@@ -37,7 +37,7 @@ export interface GateSimRow {
   effect: number;
   audits: number;
   fails: number;
-  /** Audits failed closed only because a probe was degenerate (every run the same value). */
+  /** Audits not failed but inconclusive because a probe was degenerate (every run the same value). */
   degenerate: number;
   rate: number;
   /** 95% Clopper-Pearson interval of the rate. */
@@ -109,11 +109,10 @@ export async function simulateGate(options: GateSimOptions, onAudit: (effect: nu
         };
         const seeds = Array.from({ length: options.seeds }, (_, i) => 1 + a * 1000 + i);
         const staged = await runInStages(seeds, looks, options.policy, trainSeeds, evaluate);
-        // A FAIL from transfer (a non-degenerate probe past the test) is what the rate measures; a probe
-        // whose runs all gave one value fails closed by policy, counted apart (it is not a test error).
-        const failing = staged.evaluation.probes.filter((p) => p.verdict === 'fail');
-        if (failing.some((p) => !p.degenerate)) fails++;
-        else if (failing.length > 0) degenerate++;
+        // A FAIL is what the rate measures; a pass resting on a degenerate probe (every run the same
+        // value) makes the audit inconclusive, counted apart: it is neither a false FAIL nor a pass.
+        if (staged.evaluation.verdict === 'fail') fails++;
+        else if (staged.evaluation.probes.some((p) => p.degenerate)) degenerate++;
         seedsUsed += staged.seedsUsed.length;
         onAudit(effect, a + 1);
       }
@@ -129,7 +128,7 @@ export async function simulateGate(options: GateSimOptions, onAudit: (effect: nu
 export function gateSimTable(rows: readonly GateSimRow[], policy: Policy): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   return [
-    `| effect (share of teacher - base logits in the students' targets) | audits | FAIL (transfer) | rate [95% CI] | failed closed on a degenerate probe | mean seeds per arm |`,
+    `| effect (share of teacher - base logits in the students' targets) | audits | FAIL (transfer) | rate [95% CI] | inconclusive: a degenerate probe | mean seeds per arm |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.effect === 0 ? '0 (null: clean vs clean)' : r.effect} | ${r.audits} | ${r.fails} | ${pct(r.rate)} [${pct(r.ci[0])}, ${pct(r.ci[1])}] | ${r.degenerate} | ${r.meanSeedsUsed.toFixed(2)} |`),
     '',

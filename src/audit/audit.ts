@@ -22,7 +22,7 @@ import { LocalOnnxBackend } from './localBackend.js';
 import { mapConcurrent, WorkerBackend, workerCount } from './pool.js';
 import { klRunsOf } from './klProbe.js';
 import { looksOf, runInStages, type Evaluation } from './sequential.js';
-import { summarizePositiveControl, verdictWithPositiveControl } from './positiveControl.js';
+import { auditVerdict, summarizePositiveControl } from './positiveControl.js';
 import { describeArchitecture } from './models.js';
 import { probeRunsOf, type ProbeScores } from './probeSets.js';
 import { summarize } from './summary.js';
@@ -98,10 +98,10 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     // The positive control is tested like a candidate: its students against the same controls.
     const positiveControl = positiveScores.length > 0 ? summarizePositiveControl(evaluateProbes(runsOf(positiveScores), policy)) : undefined;
     const probeVerdict = overallVerdict(probes);
-    return { probes, probeRuns, positiveControl, probeVerdict, verdict: verdictWithPositiveControl(probeVerdict, positiveControl) };
+    return { probes, probeRuns, positiveControl, probeVerdict, ...auditVerdict(probeVerdict, probes, positiveControl) };
   };
   const staged = await runInStages(seeds, looksOf(config.train), config.policy, trainSeeds, evaluate);
-  const { probes, positiveControl, probeVerdict, verdict } = staged.evaluation;
+  const { probes, positiveControl, probeVerdict, verdict, inconclusiveReason } = staged.evaluation;
 
   let screen: GradientScreen | undefined;
   if (config.screen && prepared.screen) {
@@ -113,7 +113,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'audit-dataset', version: toolVersion() },
     verdict,
-    summary: verdict === 'inconclusive' ? `INCONCLUSIVE: ${positiveControl!.reason}` : summarize(probeVerdict, probes),
+    summary: verdict === 'inconclusive' ? `INCONCLUSIVE: ${inconclusiveReason}` : summarize(probeVerdict, probes),
     models: {
       teacher: config.teacher,
       base: config.base,

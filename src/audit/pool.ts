@@ -21,6 +21,14 @@ import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { LogitsStudentJob, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
 import { LocalOnnxBackend } from './localBackend.js';
+import { AuditInputError, UnsupportedModelError } from '../errors.js';
+
+/** An error from a worker as the audit's own class again: bad input stays exit 2 across the thread boundary. */
+function rebuildError(name: string, message: string): Error {
+  if (name === 'UnsupportedModelError') return new UnsupportedModelError(message);
+  if (name === 'AuditInputError') return new AuditInputError(message);
+  return Object.assign(new Error(message), { name });
+}
 
 /** `limit` <= 0 means one per core. */
 export function workerCount(limit: number): number {
@@ -135,7 +143,7 @@ export class WorkerBackend implements TrainerBackend {
       if (m.type === 'event') return p.onEvent?.(m.event);
       this.pending.delete(m.call);
       if (m.type === 'done') p.resolve(m.value);
-      else p.reject(Object.assign(new Error(m.message), { name: m.name }));
+      else p.reject(rebuildError(m.name, m.message));
     });
     worker.on('error', (e) => this.failAll(e));
     return slot;

@@ -49,6 +49,20 @@ export function verdictWithPositiveControl(verdict: Verdict, positive: PositiveC
   return 'inconclusive';
 }
 
+/**
+ * The audit's verdict and, when inconclusive, why: a pass whose positive control saw nothing, or a
+ * pass that rests on a degenerate probe (every run the same value: it could not have seen transfer).
+ */
+export function auditVerdict(probeVerdict: Verdict, probes: readonly ProbeResult[], positive: PositiveControl | undefined): { verdict: AuditVerdict; inconclusiveReason?: string } {
+  const verdict = verdictWithPositiveControl(probeVerdict, positive);
+  if (verdict === 'inconclusive') return { verdict, inconclusiveReason: positive!.reason };
+  const degenerate = probes.filter((p) => p.degenerate);
+  if (verdict === 'pass' && degenerate.length > 0) {
+    return { verdict: 'inconclusive', inconclusiveReason: `${degenerate.map((p) => p.name).join(', ')}: every student and control run gave the same value, so the audit could not have seen transfer there; a pass would not mean the data is safe` };
+  }
+  return { verdict };
+}
+
 /** The process exit code of an audit: 0 pass, 1 fail; inconclusive as policy.onInconclusive says. */
 export function exitCodeOf(verdict: AuditVerdict, onInconclusive: 'fail' | 'pass'): 0 | 1 {
   if (verdict === 'inconclusive') return onInconclusive === 'pass' ? 0 : 1;

@@ -14,6 +14,8 @@ export interface Evaluation {
   positiveControl: PositiveControl | undefined;
   probeVerdict: Verdict;
   verdict: AuditVerdict;
+  /** Why the verdict is inconclusive (a blind positive control, or a degenerate probe). */
+  inconclusiveReason?: string;
 }
 
 export interface StagedResult {

@@ -91,9 +91,10 @@ function decide(measured: ReturnType<typeof measureProbe>, pValue: number, polic
     return {
       ...rest,
       pValue,
-      verdict: 'fail',
+      // Not a pass: the audit that holds it is inconclusive (exit code by policy.onInconclusive, fail by default).
+      verdict: 'pass',
       degenerate: true,
-      reason: `degenerate probe: every student and control run gave ${value}, so it cannot measure transfer; the gate fails closed (fix or replace the probe)`,
+      reason: `degenerate probe: every student and control run gave ${value}, so it cannot measure transfer; the audit is inconclusive, not a pass (fix or replace the probe)`,
     };
   }
   const towardShift = measured.delta * direction;

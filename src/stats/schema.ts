@@ -62,7 +62,7 @@ export const ProbeResultSchema = Type.Object({
   minDetectableEffect: WireNumber({ description: 'smallest delta this many seeds detect at alpha with 80% power, from the observed spread' }),
   verdict: VerdictSchema,
   reason: Type.String({ description: 'one line saying why this verdict' }),
-  degenerate: Type.Optional(Type.Literal(true, { description: 'every student and control run gave the same value: the probe cannot measure transfer, so its verdict is fail (fail-closed)' })),
+  degenerate: Type.Optional(Type.Literal(true, { description: 'every student and control run gave the same value: the probe cannot measure transfer; it does not fail the data, but the audit is inconclusive instead of passing' })),
   extra: Type.Optional(MapOf(Type.Object({
     base: WireNumber(),
     teacher: WireNumber(),

@@ -35,7 +35,11 @@ describe('positive control and KL probe', () => {
     expect(pc.probes.find((p) => p.name === 'agreement')!.transfer).toBe(false);
     expect(pc.probes.find((p) => p.name === 'agreement (KL)')!.transfer).toBe(true);
     expect(pc.detected).toBe(true);
-    expect(report.verdict).toBe('pass');
+    // The tiny model's class accuracy (and argmax agreement) is the same on every run: those probes cannot see transfer, so
+    // the audit is inconclusive rather than a pass (issue 12), though the positive control worked.
+    expect(report.probes[0]!.degenerate).toBe(true);
+    expect(report.verdict).toBe('inconclusive');
+    expect(report.summary).toMatch(/^INCONCLUSIVE: classes(, agreement)?: every student and control run gave the same value/);
   });
 
   it('is INCONCLUSIVE when the positive control shows no transfer (argmax probes only), exit code by policy.onInconclusive', async () => {

@@ -2,13 +2,15 @@
  * Issue 12, class 1 "non-finite values cannot silently decide a verdict": values finite as doubles
  * but not as float32 are excluded like NaN; training that goes non-finite stops naming run, step and
  * parameter; NaN weights in teacher or base and a non-finite learning rate are bad input; a probe
- * whose runs all give one value is reported degenerate and fails closed instead of passing.
+ * whose runs all give one value is reported degenerate and makes the audit inconclusive instead of
+ * a pass (exit 1 by default, policy.onInconclusive).
  */
 import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
+import { auditVerdict, exitCodeOf } from '../../src/audit/positiveControl.js';
 import { readTensorSet } from '../../src/audit/tensorData.js';
 import { validateConfig } from '../../src/config/index.js';
 import { AuditInputError } from '../../src/errors.js';
@@ -97,11 +99,14 @@ describe('training that goes non-finite stops, naming run, step and parameter', 
 describe('a degenerate probe never passes', () => {
   const runs = (student: number[], control: number[]): ProbeRuns => ({ name: 'p', kind: 'accuracy', metric: 'accuracy', base: 0.5, teacher: 0.9, student, control });
   const policy = { alpha: 0.01, minEffect: 0.02, test: 'welch', correction: 'holm' } as const;
-  it('every student and control run giving the same value: marked degenerate, verdict fail, audit fails', () => {
+  it('every student and control run giving the same value: marked degenerate, the audit inconclusive, not a pass', () => {
     const [probe] = evaluateProbes([runs([0.25, 0.25, 0.25], [0.25, 0.25, 0.25])], policy);
-    expect(probe).toMatchObject({ verdict: 'fail', degenerate: true });
+    expect(probe).toMatchObject({ degenerate: true });
     expect(probe!.reason).toMatch(/^degenerate probe: every student and control run gave 0\.25/);
-    expect(overallVerdict([probe!])).toBe('fail');
+    const audit = auditVerdict(overallVerdict([probe!]), [probe!], undefined);
+    expect(audit.verdict).toBe('inconclusive');
+    expect(audit.inconclusiveReason).toMatch(/^p: every student and control run gave the same value/);
+    expect(exitCodeOf(audit.verdict, 'fail')).toBe(1);
   });
   it('property: degenerate exactly when all runs are equal; a degenerate probe is never a pass', () => {
     fc.assert(
@@ -112,7 +117,7 @@ describe('a degenerate probe never passes', () => {
         const [probe] = evaluateProbes([runs(student, control)], policy);
         const constant = other === null || Object.is(other, v);
         expect(probe!.degenerate === true).toBe(constant);
-        if (constant) expect(probe!.verdict).toBe('fail');
+        if (constant) expect(auditVerdict(overallVerdict([probe!]), [probe!], undefined).verdict).toBe('inconclusive');
       }),
       { numRuns: 200 },
     );
