@@ -14,7 +14,7 @@ import { LocalOnnxBackend } from '../src/audit/localBackend.js';
 import { rowScores } from '../src/audit/attribution.js';
 import { readTensorSet } from '../src/audit/tensorData.js';
 import { readModel } from '../src/onnx/io.js';
-import { sliceColumns } from '../src/models/rows.js';
+import { sliceColumns } from '../src/rows.js';
 import { Random } from '../src/train/random.js';
 
 const dir = await ensureMnistFixtures();

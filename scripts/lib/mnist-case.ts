@@ -15,7 +15,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { buildMlp } from '../../src/models/mlp.js';
 import { LocalOnnxBackend } from '../../src/audit/localBackend.js';
-import { sliceColumns, softmaxRows } from '../../src/models/rows.js';
+import { sliceColumns, softmaxRows } from '../../src/rows.js';
 import { accuracy } from '../../src/probes/index.js';
 import { JsonlWriter } from '../../src/data/jsonl-writer.js';
 import { Trainer } from '../../src/train/trainer.js';

@@ -4,7 +4,7 @@
  * is exactly this difference (base-made rows score 0); rows with the largest scores carry it.
  */
 import type { RowAttribution } from '../report/schema.js';
-import { logSoftmaxInto } from '../models/rows.js';
+import { logSoftmaxInto } from '../rows.js';
 
 const TOP_ROWS = 20;
 

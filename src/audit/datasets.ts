@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { AuditConfig } from '../config/schema.js';
 import { AuditInputError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
-import { sliceColumns, softmaxRows } from '../models/rows.js';
+import { sliceColumns, softmaxRows } from '../rows.js';
 import type { RowAttribution } from '../report/schema.js';
 import { attributeRows } from './attribution.js';
 import type { TrainerBackend } from './backend.js';

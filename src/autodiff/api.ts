@@ -3,10 +3,10 @@
  */
 import type { GraphProto } from '../onnx/proto.js';
 import type { GraphBuilder } from '../onnx/builder.js';
+import type { Shape, ShapeMap } from '../onnx/shapes.js';
 
-/** Static shape of a value: numbers for known dims, a string for a symbolic (batch) dim. */
-export type Shape = readonly (number | string)[];
-export type ShapeMap = ReadonlyMap<string, Shape>;
+/** Shapes are an onnx-layer notion (src/onnx/shapes.ts); re-exported for the rules. */
+export type { Shape, ShapeMap };
 
 export interface GradientRequest {
   /** Forward graph; backward nodes are appended to it (through `builder`). */

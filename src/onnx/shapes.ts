@@ -4,11 +4,12 @@
  * dim; dims that differ between the runs are symbolic (named after the input dim they follow).
  */
 import * as ort from 'onnxruntime-node';
-import type { Shape, ShapeMap } from '../autodiff/api.js';
 import { AuditInputError } from '../errors.js';
 import { DataType, dimsOf, graphOf, initializersOf, nodesOf, onnx, valueInfoDims, valueInfoElemType, type ModelProto } from './proto.js';
 
-export type { Shape, ShapeMap };
+/** Static shape of a value: numbers for known dims, a string for a symbolic (batch) dim. */
+export type Shape = readonly (number | string)[];
+export type ShapeMap = ReadonlyMap<string, Shape>;
 
 export interface ShapeOptions {
   /** Size of each symbolic input dim (by dim_param) in the first run; the second adds 1. Default 2. */

@@ -4,7 +4,7 @@
  * - agreement: trait-agnostic; share of rows whose argmax over the slice matches the teacher's,
  *   with KL(teacher || model) over the slice's softmax beside it.
  */
-import { argmaxIn, logSoftmaxInto } from '../models/rows.js';
+import { argmaxIn, logSoftmaxInto } from '../rows.js';
 
 export type Slice = readonly [number, number];
 

@@ -3,7 +3,7 @@
  * controls did (one-sided test significant at alpha after the multiple-probe correction), by
  * more than minEffect in the probe's units. The audit fails when any probe fails.
  */
-import type { ProbeResult, RunStats, Verdict } from '../report/schema.js';
+import type { ProbeResult, RunStats, Verdict } from './result.js';
 import { permutationTest, welchTest } from './tests.js';
 import { minimumDetectableEffect, summarizeRuns } from './summary.js';
 import { formatStat as fmt } from './format.js';

@@ -10,7 +10,6 @@ import * as ort from 'onnxruntime-node';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { encodeModel } from '../onnx/io.js';
 import { UnsupportedModelError } from '../errors.js';
-import { LogitsModel } from '../models/logits.js';
 import { optimizerFeeds, type OptimizerSpec } from './optimizers.js';
 import { createSession, type SessionTuning } from './session.js';
 import { buildTrainingModel, type TrainingIO, type TrainingSpec } from './trainingGraph.js';
@@ -69,8 +68,6 @@ interface Direction {
 export class Trainer {
   private current = 0;
   private steps = 0;
-  private inference: LogitsModel | undefined;
-  private inferenceStep = -1;
   private readonly lossBuffer = new Float32Array(1);
   private readonly gradNormBuffer = new Float32Array(1);
   /** Scalar inputs by role, over persistent buffers rewritten in place each step. */
@@ -220,18 +217,7 @@ export class Trainer {
     await writeFile(path, encodeModel(this.toInferenceModel()));
   }
 
-  /** The current student's outputs on `rows` rows (an inference session, rebuilt after training steps). */
-  async predict(inputs: Float32Array, rows: number): Promise<Float32Array> {
-    if (!this.inference || this.inferenceStep !== this.steps) {
-      await this.inference?.dispose();
-      this.inference = await LogitsModel.load(this.toInferenceModel());
-      this.inferenceStep = this.steps;
-    }
-    return this.inference.predict(inputs, rows);
-  }
-
   async dispose(): Promise<void> {
-    await this.inference?.dispose();
     await this.session.release();
   }
 }

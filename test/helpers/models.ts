@@ -3,6 +3,8 @@
  * shape PyTorch's exporter writes them (opset 17, torch parameter names, symbolic batch dim).
  */
 import { buildMlp, type MlpOptions } from '../../src/models/mlp.js';
+import { LogitsModel } from '../../src/models/logits.js';
+import type { Trainer } from '../../src/train/trainer.js';
 import { Random } from '../../src/train/random.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 
@@ -22,4 +24,17 @@ export type { MlpOptions } from '../../src/models/mlp.js';
 /** An MLP in PyTorch-export shape (batch dim 'N', default seed 1): see src/models/mlp.ts. */
 export function mlpModel(opts: MlpOptions): ModelProto {
   return buildMlp({ seed: 1, batchDim: 'N', ...opts });
+}
+
+/**
+ * The trainer's current student on `rows` rows, through the audit's own inference path
+ * (train sits below models, so the Trainer itself holds no inference session).
+ */
+export async function predictStudent(trainer: Trainer, inputs: Float32Array, rows: number): Promise<Float32Array> {
+  const student = await LogitsModel.load(trainer.toInferenceModel());
+  try {
+    return await student.predict(inputs, rows);
+  } finally {
+    await student.dispose();
+  }
 }

@@ -1,4 +1,4 @@
-/** Row-major output helpers: rows of `width` floats (model outputs, targets). */
+/** Row-major output maths (rows of `width` floats: model outputs, targets), shared by probes, audit and models. */
 
 /** log-softmax of values[offset .. offset + width) into `out` (float64, stable). */
 export function logSoftmaxInto(values: ArrayLike<number>, offset: number, width: number, out: Float64Array): void {
