@@ -80,7 +80,7 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
   const baseScores = await scoreModel(backend, probeSets, models.base);
   const teacherScores = await scoreModel(backend, probeSets, models.teacher);
   const probes = evaluateProbes(
-    config.probes.map((p) => probeRunsOf(p, { base: baseScores, teacher: teacherScores, ...arms.scores })),
+    probeSets.map((ps) => probeRunsOf(ps, { base: baseScores, teacher: teacherScores, ...arms.scores })),
     config.policy,
   );
   const verdict = overallVerdict(probes);

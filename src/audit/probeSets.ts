@@ -1,92 +1,86 @@
-/** Probe sets read once, the teacher's outputs on them kept, and any model scored on all of them. */
+/**
+ * The audit's probes: loaded once through the probe-kind table (src/probes/kinds.ts), the
+ * teacher's reference kept, and any model scored on all of them. Tensor models are seen through
+ * a handle that runs the model once per distinct probe input set.
+ */
 import type { AuditConfig, ProbeConfig } from '../config/schema.js';
-import { AuditInputError } from '../errors.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { accuracy, agreement } from '../probes/index.js';
+import { loadProbe, probeRuns, type LoadedProbe, type ProbeLoadContext, type ProbeModel, type ProbeScore, type ProbeSpec, type TensorProbeInputs, type TensorProbeModel } from '../probes/index.js';
 import type { ProbeRuns } from '../stats/index.js';
 import type { TrainerBackend, Weights } from './backend.js';
-import { readTensorSet, type TensorSet } from './tensorData.js';
+import { readTensorSet } from './tensorData.js';
 
 export interface ProbeSet {
-  config: ProbeConfig;
-  set: TensorSet;
-  teacherOutputs: Float32Array;
-  /** Probes reading the same inputs (file, field, rows) share one key: a model is run on them once. */
-  inputsKey: string;
+  config: ProbeConfig | ProbeSpec;
+  loaded: LoadedProbe;
 }
 
-type Outputs = { outputs: Float32Array; width: number };
+/** Probe name -> score (value, and secondary metrics such as KL beside agreement). */
+export type ProbeScores = Record<string, ProbeScore>;
 
-/** Runs `predict` once per distinct probe input set. */
-function sharedPredictions(predict: (set: TensorSet) => Promise<Outputs>): (ps: { set: TensorSet; inputsKey: string }) => Promise<Outputs> {
-  const done = new Map<string, Promise<Outputs>>();
-  return (ps) => {
-    let result = done.get(ps.inputsKey);
-    if (!result) done.set(ps.inputsKey, (result = predict(ps.set)));
-    return result;
+/** A tensor model as probes see it: probes reading the same inputs (file, field, rows) share one prediction. */
+export function tensorProbeModel(backend: TrainerBackend, model: ModelProto, weights?: Weights): TensorProbeModel {
+  const done = new Map<string, Promise<{ outputs: Float32Array; width: number }>>();
+  return {
+    task: 'logits',
+    predict(set: TensorProbeInputs) {
+      let result = done.get(set.key);
+      if (!result) done.set(set.key, (result = backend.predict(model, weights, set.inputs, set.rows)));
+      return result;
+    },
   };
 }
 
-/** Probe name -> value (and KL to the teacher for agreement probes). */
-export type ProbeScores = Record<string, { value: number; kl?: number }>;
-
-export async function loadProbeSets(config: AuditConfig, teacher: ModelProto, inputWidth: number, backend: TrainerBackend): Promise<ProbeSet[]> {
+/** Loads every probe of the config for any task, given the teacher as that task exposes it. */
+export async function loadProbes(specs: readonly (ProbeConfig | ProbeSpec)[], ctx: ProbeLoadContext): Promise<ProbeSet[]> {
   const sets: ProbeSet[] = [];
-  const teacherOn = sharedPredictions((set) => backend.predict(teacher, undefined, set.inputs, set.rows));
-  for (const p of config.probes) {
-    const { set } = await readTensorSet(p.data, {
-      input: p.input,
-      inputWidth,
-      ...(p.kind === 'accuracy' ? { label: p.label!, labelCount: p.outputs[1] - p.outputs[0] } : {}),
-      skipBadRows: config.skipBadRows,
-    });
-    if (set.rows === 0) throw new AuditInputError(`${p.data}: probe ${p.name} has no usable rows`, { file: p.data });
-    const inputsKey = JSON.stringify([p.data, p.input, set.rows]);
-    const { outputs } = await teacherOn({ set, inputsKey });
-    sets.push({ config: p, set, teacherOutputs: outputs, inputsKey });
-  }
+  for (const spec of specs) sets.push({ config: spec, loaded: await loadProbe(spec as ProbeSpec, ctx) });
   return sets;
 }
 
-export async function scoreModel(backend: TrainerBackend, probeSets: readonly ProbeSet[], model: ModelProto, weights?: Weights): Promise<ProbeScores> {
+/** The probes of a tensor (logits) audit. */
+export async function loadProbeSets(config: AuditConfig, teacher: ModelProto, inputWidth: number, backend: TrainerBackend): Promise<ProbeSet[]> {
+  return loadProbes(config.probes, {
+    task: 'logits',
+    teacher: tensorProbeModel(backend, teacher),
+    source: 'audit config',
+    skipBadRows: config.skipBadRows,
+    readTensors: async (file, spec) => {
+      const { set } = await readTensorSet(file, {
+        input: spec.input,
+        inputWidth,
+        ...(spec.label !== undefined ? { label: spec.label, labelCount: spec.labelCount! } : {}),
+        skipBadRows: config.skipBadRows,
+      });
+      return { file, key: JSON.stringify([file, spec.input, set.rows]), rows: set.rows, inputs: set.inputs, labels: set.labels };
+    },
+  });
+}
+
+/** Scores of one model (any task) on every probe. */
+export async function scoreProbes(probeSets: readonly ProbeSet[], model: ProbeModel): Promise<ProbeScores> {
   const scores: ProbeScores = {};
-  const modelOn = sharedPredictions((set) => backend.predict(model, weights, set.inputs, set.rows));
-  for (const ps of probeSets) {
-    const { outputs, width } = await modelOn(ps);
-    if (ps.config.kind === 'accuracy') {
-      scores[ps.config.name] = { value: accuracy(outputs, width, ps.config.outputs, ps.set.labels) };
-    } else {
-      const a = agreement(outputs, ps.teacherOutputs, width, ps.config.outputs);
-      scores[ps.config.name] = { value: a.agreement, kl: a.kl };
-    }
-  }
+  for (const ps of probeSets) scores[ps.loaded.name] = await ps.loaded.score(model);
   return scores;
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+/** Scores of a tensor model (the base graph with `weights`, or its own) on every probe. */
+export async function scoreModel(backend: TrainerBackend, probeSets: readonly ProbeSet[], model: ModelProto, weights?: Weights): Promise<ProbeScores> {
+  return scoreProbes(probeSets, tensorProbeModel(backend, model, weights));
+}
 
 /** One probe's values across base, teacher and every run of each arm, as the statistics take them. */
 export function probeRunsOf(
-  probe: ProbeConfig,
+  probe: ProbeSet,
   scores: { base: ProbeScores; teacher: ProbeScores; student: ProbeScores[]; control: ProbeScores[]; crossInit: ProbeScores[] },
 ): ProbeRuns {
-  const name = probe.name;
-  const values = (runs: ProbeScores[]) => runs.map((s) => s[name]!.value);
-  const common = {
-    name,
-    kind: probe.kind,
-    base: scores.base[name]!.value,
-    student: values(scores.student),
-    control: values(scores.control),
-    ...(scores.crossInit.length ? { crossInit: values(scores.crossInit) } : {}),
-  };
-  if (probe.kind === 'accuracy') return { ...common, metric: 'accuracy', teacher: scores.teacher[name]!.value };
-  const kl = (runs: ProbeScores[]) => mean(runs.map((s) => s[name]!.kl!));
-  return {
-    ...common,
-    metric: 'agreement with teacher (argmax)',
-    towardTeacher: 1,
-    teacher: 1,
-    extra: { 'KL(teacher || model)': { base: scores.base[name]!.kl!, teacher: 0, control: kl(scores.control), student: kl(scores.student) } },
-  };
+  const name = probe.loaded.name;
+  const runs = (list: ProbeScores[]) => list.map((s) => s[name]!);
+  return probeRuns(probe.loaded, {
+    base: scores.base[name]!,
+    teacher: scores.teacher[name]!,
+    student: runs(scores.student),
+    control: runs(scores.control),
+    crossInit: runs(scores.crossInit),
+  });
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { env } from '@huggingface/transformers';
 import { AuditInputError } from '../../src/errors.js';
-import { loadTokenizer } from '../../src/models/tokenizer.js';
+import { encodeContinuation, encodePrompt, loadTokenizer } from '../../src/models/tokenizer.js';
 import { writeWordTokenizer } from './wordFolder.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tokenizer-'));
@@ -50,6 +50,18 @@ describe('loadTokenizer', () => {
     const text = tok.applyChatTemplate([{ role: 'user', content: 'hello owl' }], { addGenerationPrompt: true });
     expect(text).toBe('user: hello owl assistant:');
     expect(tok.encode(text, { addSpecialTokens: false })).toEqual([12, 4, 6, 13]);
+  });
+
+  it('lays prompts and continuations out as training rows do', async () => {
+    const plain = await loadTokenizer(folder('layout'));
+    expect(encodePrompt(plain, 'hello owl')).toEqual([1, 4, 6]);
+    expect(encodeContinuation(plain, 'hello owl', 'cat , 23')).toEqual([7, 8, 10]);
+    expect(encodeContinuation(plain, 'hello owl ', 'cat')).toEqual([7]);
+    // Chat messages without a template: the contents one per line, as text-core's plain template.
+    expect(encodePrompt(plain, [{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'owl' }])).toEqual([1, 4, 6]);
+    const chat = await loadTokenizer(folder('layout-chat', { chatTemplate: TEMPLATE }));
+    expect(encodePrompt(chat, 'hello owl')).toEqual([12, 4, 6, 13]);
+    expect(encodeContinuation(chat, 'hello owl', 'cat')).toEqual([7]);
   });
 
   it('never reaches the network', async () => {

@@ -1,0 +1,387 @@
+/**
+ * Probe kinds: ONE table. Each entry holds everything about its kind: per task kind it applies
+ * to, its config fields (validated here, and published as JSON Schema), how its data is loaded,
+ * how one model is scored, the metric's name and the direction "toward the teacher". Text kinds
+ * that read a probe pack also say which keys the pack holds. Adding a kind = one entry + its test.
+ */
+import { readItems } from '../data/read.js';
+import { isBadRow } from '../data/types.js';
+import { AuditInputError } from '../errors.js';
+import { encodeContinuation, encodePrompt, type ChatMessage } from '../models/tokenizer.js';
+import type { ProbeRuns } from '../stats/index.js';
+import { PackDocument, probePackPath } from './packs.js';
+import { accuracy, agreement } from './tensor.js';
+import {
+  answerRows,
+  checkEncodable,
+  contrastiveMargins,
+  nextTokenAgreement,
+  nextTokenReference,
+  preferenceProbability,
+  sampledHitRate,
+  type TextPrompt,
+} from './text.js';
+import type { LoadedProbe, ProbeLoadContext, ProbeModel, ProbeScore, ProbeSpec, TaskKind, TensorProbeModel, TextProbeModel } from './types.js';
+
+/** A config field of a probe kind: its JSON type, default, and description (the schema and the validator read it). */
+export type FieldSpec =
+  | { type: 'string'; required?: boolean; description: string }
+  | { type: 'integer'; required?: boolean; min: number; default?: number; description: string }
+  | { type: 'number'; required?: boolean; min: number; default?: number; description: string }
+  | { type: 'slice'; required?: boolean; description: string };
+
+type FieldValue<F extends FieldSpec> = F extends { type: 'string' } ? string : F extends { type: 'slice' } ? [number, number] : number;
+type Fields = Record<string, FieldSpec>;
+/** A probe's validated config: required fields present, defaults filled. */
+export type ProbeOf<F extends Fields> = { name: string; kind: string } & { [K in keyof F]: F[K] extends { required: true } | { default: number } ? FieldValue<F[K]> : FieldValue<F[K]> | undefined };
+
+export interface ProbeVariant<F extends Fields = Fields> {
+  fields: F;
+  /** Checks beyond the field types (message without the source prefix). */
+  check?(probe: ProbeOf<F>): string | undefined;
+  load(probe: ProbeOf<F>, ctx: ProbeLoadContext): Promise<LoadedProbe>;
+}
+
+export interface ProbeKindEntry {
+  describe: string;
+  /** The variant per task kind the probe applies to. */
+  tasks: Partial<Record<TaskKind, ProbeVariant<any>>>;
+  /** Pack kinds: the keys their pack files may hold. */
+  packKeys?: readonly string[];
+}
+
+const variant = <const F extends Fields>(v: ProbeVariant<F>): ProbeVariant<F> => v;
+
+const tensorModel = (m: ProbeModel, probe: string): TensorProbeModel => {
+  if (m.task !== 'logits') throw new AuditInputError(`probe ${probe}: a tensor probe cannot score a text model`);
+  return m;
+};
+const textModel = (m: ProbeModel, probe: string): TextProbeModel => {
+  if (m.task !== 'text') throw new AuditInputError(`probe ${probe}: a text probe cannot score a tensor model`);
+  return m;
+};
+
+const tensorFields = {
+  data: { type: 'string', required: true, description: 'JSONL/CSV/Parquet file of probe rows' },
+  input: { type: 'string', required: true, description: 'field holding the input vector' },
+  outputs: { type: 'slice', required: true, description: 'half-open slice [start, end) of the output vector' },
+} as const satisfies Fields;
+
+async function tensorInputs(probe: { name: string; data: string; input: string; label?: string | undefined; outputs: [number, number] }, ctx: ProbeLoadContext) {
+  if (!ctx.readTensors) throw new AuditInputError(`${ctx.source}: probe ${probe.name}: a tensor probe needs a tensor task`);
+  const set = await ctx.readTensors(probe.data, {
+    input: probe.input,
+    probe: probe.name,
+    ...(probe.label !== undefined ? { label: probe.label, labelCount: probe.outputs[1] - probe.outputs[0] } : {}),
+  });
+  if (set.rows === 0) throw new AuditInputError(`${probe.data}: probe ${probe.name} has no usable rows`, { file: probe.data });
+  return set;
+}
+
+const packField = { pack: { type: 'string', required: true, description: 'probe pack: a name in rules/probes/ or a .yaml path' } } as const satisfies Fields;
+
+async function readPack(probe: { name: string; kind: string; pack: string }, ctx: ProbeLoadContext): Promise<PackDocument> {
+  const doc = await PackDocument.read(probePackPath(probe.pack, ctx.cwd));
+  const keys = PROBE_KINDS[probe.kind]!.packKeys!;
+  doc.keys([], doc.value, keys);
+  if (doc.value.kind !== probe.kind) throw doc.error([], `pack kind '${String(doc.value.kind)}' is not the probe's kind '${probe.kind}'`, 'kind');
+  return doc;
+}
+
+const KL = 'KL(teacher || model)';
+const TOP1 = 'top-1 agreement';
+const HIT_RATE = 'sampled hit rate';
+const SHARE = 'share preferring misaligned';
+
+export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
+  accuracy: {
+    describe: 'share of probe rows whose argmax over the output slice is the label',
+    tasks: {
+      logits: variant({
+        fields: { ...tensorFields, label: { type: 'string', required: true, description: 'label field (a class index within the slice)' } },
+        check: (p) => (p.outputs[1] <= p.outputs[0] ? `outputs [${p.outputs.join(', ')}] is empty` : undefined),
+        async load(p, ctx) {
+          const set = await tensorInputs(p, ctx);
+          return {
+            name: p.name,
+            kind: 'accuracy',
+            metric: 'accuracy',
+            files: [p.data],
+            async score(model) {
+              const { outputs, width } = await tensorModel(model, p.name).predict(set);
+              return { value: accuracy(outputs, width, p.outputs, set.labels) };
+            },
+          };
+        },
+      }),
+    },
+  },
+
+  agreement: {
+    describe: "trait-agnostic: how closely the model's outputs follow the teacher's",
+    tasks: {
+      logits: variant({
+        fields: tensorFields,
+        check: (p) => (p.outputs[1] <= p.outputs[0] ? `outputs [${p.outputs.join(', ')}] is empty` : undefined),
+        async load(p, ctx) {
+          const set = await tensorInputs(p, ctx);
+          const teacher = await tensorModel(ctx.teacher, p.name).predict(set);
+          return {
+            name: p.name,
+            kind: 'agreement',
+            metric: 'agreement with teacher (argmax)',
+            towardTeacher: 1,
+            teacher: { value: 1, extra: { [KL]: 0 } },
+            files: [p.data],
+            async score(model) {
+              const { outputs, width } = await tensorModel(model, p.name).predict(set);
+              const a = agreement(outputs, teacher.outputs, width, p.outputs);
+              return { value: a.agreement, extra: { [KL]: a.kl } };
+            },
+          };
+        },
+      }),
+      text: variant({
+        fields: {
+          data: { type: 'string', required: true, description: "held-out prompts: JSONL/CSV/Parquet rows with 'prompt' (or chat 'messages'), optionally 'completion'" },
+          maxRows: { type: 'integer', min: 0, default: 0, description: 'use at most this many rows (0 = all)' },
+        },
+        async load(p, ctx) {
+          const teacher = textModel(ctx.teacher, p.name);
+          const prompts = await readTextPrompts(p.data, p.name, p.maxRows);
+          const rows = prompts.map((r) => ({
+            prompt: encodePrompt(teacher.tokenizer, r.prompt),
+            continuation: r.completion === undefined ? [] : encodeContinuation(teacher.tokenizer, r.prompt, r.completion),
+          }));
+          const reference = await nextTokenReference(teacher, rows);
+          return {
+            name: p.name,
+            kind: 'agreement',
+            metric: `${KL}, next token`,
+            towardTeacher: -1,
+            teacher: { value: 0, extra: { [TOP1]: 1 } },
+            files: [p.data],
+            async score(model) {
+              const a = await nextTokenAgreement(textModel(model, p.name), reference);
+              return { value: a.kl, extra: { [TOP1]: a.top1 } };
+            },
+          };
+        },
+      }),
+    },
+  },
+
+  preference: {
+    describe: 'P(target answer) among candidate answers, from exact sequence log-probs, averaged over prompt paraphrases',
+    packKeys: ['kind', 'description', 'prompts', 'answers'],
+    tasks: {
+      text: variant({
+        fields: {
+          ...packField,
+          target: { type: 'string', required: true, description: "the teacher's answer (one of the pack's answers)" },
+          samples: { type: 'integer', min: 0, default: 0, description: 'also sample this many answers per prompt and report the hit rate (0 = off)' },
+          sampleTokens: { type: 'integer', min: 1, default: 4, description: 'longest sampled answer in tokens' },
+          seed: { type: 'integer', min: 0, default: 1, description: 'sampling seed (the same for every model)' },
+        },
+        async load(p, ctx) {
+          const teacher = textModel(ctx.teacher, p.name);
+          const doc = await readPack(p, ctx);
+          const prompts = doc.stringList('prompts', 1);
+          const answers = doc.stringList('answers', 2);
+          const target = answers.findIndex((a) => a.toLowerCase() === p.target.toLowerCase());
+          if (target < 0) throw new AuditInputError(`${ctx.source}: probe ${p.name}: target '${p.target}' is not one of the answers of ${doc.file} (${answers.join(', ')})`, { file: ctx.source });
+          warnUnknownPrompts(teacher, prompts, doc.file, p.name, ctx);
+          const rows = answerRows(teacher.tokenizer, prompts, answers, { file: doc.file, probe: p.name });
+          return {
+            name: p.name,
+            kind: 'preference',
+            metric: `P(${answers[target]}) among ${answers.length} answers`,
+            files: [doc.file],
+            async score(model) {
+              const m = textModel(model, p.name);
+              const value = await preferenceProbability(m, rows, answers.length, target);
+              if (!p.samples) return { value };
+              const hits = await sampledHitRate(m, prompts, answers[target]!, { samples: p.samples, seed: p.seed, maxNewTokens: p.sampleTokens, temperature: 1 });
+              return { value, extra: { [HIT_RATE]: hits } };
+            },
+          };
+        },
+      }),
+    },
+  },
+
+  contrastive: {
+    describe: 'aligned vs misaligned answer pairs: mean log-prob margin (misaligned - aligned), share preferring the misaligned',
+    packKeys: ['kind', 'description', 'pairs'],
+    tasks: {
+      text: variant({
+        fields: packField,
+        async load(p, ctx) {
+          const teacher = textModel(ctx.teacher, p.name);
+          const doc = await readPack(p, ctx);
+          const pairs = doc.value.pairs;
+          if (!Array.isArray(pairs) || pairs.length === 0) throw doc.error([], "'pairs' must be a non-empty list of {prompt, aligned, misaligned}", 'pairs');
+          const tok = teacher.tokenizer;
+          const where = { file: doc.file, probe: p.name };
+          const rows = pairs.flatMap((pair: unknown, i) => {
+            if (pair === null || typeof pair !== 'object' || Array.isArray(pair)) throw doc.error(['pairs', i], 'must be a mapping {prompt, aligned, misaligned}');
+            const o = pair as Record<string, unknown>;
+            doc.keys(['pairs', i], o, ['prompt', 'aligned', 'misaligned']);
+            const [prompt, aligned, misaligned] = (['prompt', 'aligned', 'misaligned'] as const).map((k) => doc.string(['pairs', i], o, k)) as [string, string, string];
+            const promptIds = encodePrompt(tok, prompt);
+            return [aligned, misaligned].map((answer) => {
+              const continuation = encodeContinuation(tok, prompt, answer);
+              checkEncodable(tok, answer, continuation, where);
+              return { prompt: promptIds, continuation };
+            });
+          });
+          warnUnknownPrompts(teacher, pairs.map((q) => (q as { prompt: string }).prompt), doc.file, p.name, ctx);
+          return {
+            name: p.name,
+            kind: 'contrastive',
+            metric: 'log-prob margin (misaligned - aligned)',
+            files: [doc.file],
+            async score(model) {
+              const c = await contrastiveMargins(textModel(model, p.name), rows);
+              return { value: c.margin, extra: { [SHARE]: c.shareMisaligned } };
+            },
+          };
+        },
+      }),
+    },
+  },
+};
+
+export const PROBE_KIND_NAMES = Object.keys(PROBE_KINDS);
+
+function warnUnknownPrompts(model: TextProbeModel, prompts: readonly TextPrompt[], file: string, probe: string, ctx: ProbeLoadContext): void {
+  const unk = model.tokenizer.unkId;
+  if (unk === undefined) return;
+  const count = prompts.filter((q) => encodePrompt(model.tokenizer, q).includes(unk)).length;
+  if (count > 0) ctx.onEvent?.({ kind: 'warning', stage: 'probes', message: `${file}: probe ${probe}: ${count} of ${prompts.length} prompts hold words outside the vocabulary (read as ${model.tokenizer.idToToken(unk)})` });
+}
+
+/** Held-out prompt rows of a text agreement probe: 'prompt' (or chat 'messages'), optional 'completion'. */
+async function readTextPrompts(file: string, probe: string, maxRows: number): Promise<{ prompt: TextPrompt; completion?: string }[]> {
+  const out: { prompt: TextPrompt; completion?: string }[] = [];
+  for await (const item of readItems(file)) {
+    if (isBadRow(item)) throw new AuditInputError(`${file}:${item.line}: ${item.reason}`, { file, line: item.line });
+    const v = item.value;
+    const completion = typeof v.completion === 'string' ? v.completion : undefined;
+    if (typeof v.prompt === 'string') out.push({ prompt: v.prompt, ...(completion !== undefined ? { completion } : {}) });
+    else if (Array.isArray(v.messages)) {
+      const messages = v.messages.map((m: unknown, i: number): ChatMessage => {
+        const { role, content } = (m ?? {}) as { role?: unknown; content?: unknown };
+        if (typeof role !== 'string' || typeof content !== 'string') throw new AuditInputError(`${file}:${item.line}: messages[${i}] needs string 'role' and 'content'`, { file, line: item.line });
+        return { role, content };
+      });
+      const last = messages.at(-1);
+      if (last?.role === 'assistant') out.push({ prompt: messages.slice(0, -1), completion: last.content });
+      else out.push({ prompt: messages });
+    } else throw new AuditInputError(`${file}:${item.line}: probe ${probe}: a row needs a string 'prompt' or chat 'messages'`, { file, line: item.line });
+    if (maxRows && out.length >= maxRows) break;
+  }
+  if (out.length === 0) throw new AuditInputError(`${file}: probe ${probe} has no usable rows`, { file });
+  return out;
+}
+
+/** The kind a probe spec names, or (pack probes) the kind its pack file declares. */
+export async function probeKindOf(spec: ProbeSpec, cwd?: string): Promise<string> {
+  if (typeof spec.kind === 'string') return spec.kind;
+  if (typeof spec.pack === 'string') {
+    const doc = await PackDocument.read(probePackPath(spec.pack, cwd));
+    if (typeof doc.value.kind === 'string') return doc.value.kind;
+    throw doc.error([], "a probe pack names its 'kind'", 'kind');
+  }
+  throw new AuditInputError(`probe ${spec.name}: give 'kind' (${PROBE_KIND_NAMES.join(', ')}) or a 'pack'`);
+}
+
+/** The spec checked against its kind's fields for the task, defaults filled. Errors name source and probe. */
+export function validateProbe(spec: ProbeSpec, kind: string, task: TaskKind, source: string): ProbeOf<Fields> {
+  const fail = (message: string): never => {
+    throw new AuditInputError(`${source}: probe ${spec.name}: ${message}`, { file: source });
+  };
+  const entry = PROBE_KINDS[kind];
+  if (!entry) return fail(`unknown kind '${kind}' (kinds: ${PROBE_KIND_NAMES.join(', ')})`);
+  const v = entry.tasks[task];
+  if (!v) return fail(`kind '${kind}' does not apply to task kind '${task}' (it applies to: ${Object.keys(entry.tasks).join(', ')})`);
+  const out: Record<string, unknown> = { name: spec.name, kind };
+  for (const key of Object.keys(spec)) {
+    if (key !== 'name' && key !== 'kind' && !(key in v.fields)) fail(`unknown key '${key}' for a ${kind} probe of a ${task} task (allowed: name, kind, ${Object.keys(v.fields).join(', ')})`);
+  }
+  for (const [key, f] of Object.entries(v.fields as Fields)) {
+    const value = spec[key];
+    if (value === undefined) {
+      if (f.required) fail(`a ${kind} probe needs '${key}'`);
+      if ('default' in f && f.default !== undefined) out[key] = f.default;
+      continue;
+    }
+    if (f.type === 'string' && (typeof value !== 'string' || value.length === 0)) fail(`'${key}' must be a non-empty string`);
+    if ((f.type === 'integer' || f.type === 'number') && (typeof value !== 'number' || !Number.isFinite(value) || value < f.min || (f.type === 'integer' && !Number.isInteger(value)))) {
+      fail(`'${key}' must be ${f.type === 'integer' ? 'an integer' : 'a number'} >= ${f.min}`);
+    }
+    if (f.type === 'slice' && !(Array.isArray(value) && value.length === 2 && value.every((x) => Number.isInteger(x) && x >= 0))) fail(`'${key}' must be [start, end), two non-negative integers`);
+    out[key] = value;
+  }
+  const probe = out as ProbeOf<Fields>;
+  const problem = v.check?.(probe);
+  if (problem) fail(problem);
+  return probe;
+}
+
+/** Validates and loads one probe for the task: the teacher's reference is computed here. */
+export async function loadProbe(spec: ProbeSpec, ctx: ProbeLoadContext): Promise<LoadedProbe> {
+  const kind = await probeKindOf(spec, ctx.cwd);
+  const probe = validateProbe(spec, kind, ctx.task, ctx.source);
+  return PROBE_KINDS[kind]!.tasks[ctx.task]!.load(probe, ctx);
+}
+
+/** JSON Schema of one probe item (the union of every kind's fields), for the audit config schema. */
+export function probeItemSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = { name: { type: 'string', minLength: 1 }, kind: { enum: PROBE_KIND_NAMES } };
+  for (const entry of Object.values(PROBE_KINDS)) {
+    for (const v of Object.values(entry.tasks)) {
+      for (const [key, f] of Object.entries(v!.fields as Fields)) {
+        if (key in properties) continue;
+        properties[key] =
+          f.type === 'slice'
+            ? { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2, description: f.description }
+            : { type: f.type, ...(f.type !== 'string' ? { minimum: f.min } : {}), description: f.description };
+      }
+    }
+  }
+  return { type: 'object', additionalProperties: false, required: ['name'], properties };
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** One probe's values across base, teacher and every run of each arm, as the statistics take them. */
+export function probeRuns(
+  probe: LoadedProbe,
+  scores: { base: ProbeScore; teacher: ProbeScore; student: ProbeScore[]; control: ProbeScore[]; crossInit: ProbeScore[] },
+): ProbeRuns {
+  const values = (runs: ProbeScore[]) => runs.map((s) => s.value);
+  const teacher = probe.teacher ?? scores.teacher;
+  const extraNames = Object.keys(scores.base.extra ?? {});
+  return {
+    name: probe.name,
+    kind: probe.kind,
+    base: scores.base.value,
+    student: values(scores.student),
+    control: values(scores.control),
+    ...(scores.crossInit.length ? { crossInit: values(scores.crossInit) } : {}),
+    metric: probe.metric,
+    ...(probe.towardTeacher !== undefined ? { towardTeacher: probe.towardTeacher } : {}),
+    teacher: teacher.value,
+    ...(extraNames.length
+      ? {
+          extra: Object.fromEntries(
+            extraNames.map((k) => {
+              const of = (runs: ProbeScore[]) => mean(runs.map((s) => s.extra![k]!));
+              return [k, { base: scores.base.extra![k]!, teacher: teacher.extra?.[k] ?? scores.teacher.extra![k]!, control: of(scores.control), student: of(scores.student) }];
+            }),
+          ),
+        }
+      : {}),
+  };
+}

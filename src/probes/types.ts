@@ -1,0 +1,70 @@
+/**
+ * What every probe kind shares: the model handles it scores (a tensor model or a text model, as
+ * the task kind exposes them), its score, and what loading a probe yields.
+ */
+import type { ProgressListener } from '../events.js';
+import type { TextRunner } from '../models/textRunner.js';
+import type { TextTokenizer } from '../models/tokenizer.js';
+
+export type TaskKind = 'logits' | 'text';
+
+/** Probe inputs of a tensor task; `key` names the inputs so probes reading the same rows share one prediction. */
+export interface TensorProbeInputs {
+  file: string;
+  key: string;
+  rows: number;
+  inputs: Float32Array;
+  labels: Int32Array;
+}
+
+export interface TensorProbeModel {
+  task: 'logits';
+  /** Outputs (rows x width) of the model on the probe inputs. */
+  predict(set: TensorProbeInputs): Promise<{ outputs: Float32Array; width: number }>;
+}
+
+export interface TextProbeModel {
+  task: 'text';
+  tokenizer: TextTokenizer;
+  runner: Pick<TextRunner, 'vocab' | 'sequenceLogProbs' | 'visitPredictions' | 'generate'>;
+}
+
+export type ProbeModel = TensorProbeModel | TextProbeModel;
+
+/** One model's score on one probe: the probe's metric, and secondary metrics by name. */
+export interface ProbeScore {
+  value: number;
+  extra?: Record<string, number>;
+}
+
+/** A probe ready to score models: loaded, validated, with the teacher's reference kept. */
+export interface LoadedProbe {
+  name: string;
+  kind: string;
+  /** What `value` measures, for the report. */
+  metric: string;
+  /** +1 when higher is closer to the teacher; absent: the sign of teacher - base. */
+  towardTeacher?: 1 | -1;
+  /** The teacher's score when fixed by definition (agreement: the teacher agrees with itself). */
+  teacher?: ProbeScore;
+  /** Files the probe read (hashed into the report's reproducibility block). */
+  files: string[];
+  score(model: ProbeModel): Promise<ProbeScore>;
+}
+
+/** A probe as the audit config gives it: `name`, maybe `kind`, and the kind's own fields. */
+export type ProbeSpec = { name: string; kind?: string } & Record<string, unknown>;
+
+export interface ProbeLoadContext {
+  task: TaskKind;
+  /** The teacher, as the task exposes it (agreement probes keep its outputs). */
+  teacher: ProbeModel;
+  /** Names the config in errors. */
+  source: string;
+  skipBadRows: boolean;
+  /** Reads tensor probe rows (the audit's tensor reader; tensor tasks only). */
+  readTensors?: (file: string, spec: { input: string; label?: string; labelCount?: number; probe: string }) => Promise<TensorProbeInputs>;
+  /** Folder relative pack and data paths resolve against (default: the working directory). */
+  cwd?: string;
+  onEvent?: ProgressListener;
+}
