@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { audit } from '../src/audit/audit.js';
 import { LocalOnnxBackend, lossSpec, optimizerSpec } from '../src/audit/localBackend.js';
-import type { StudentJob, StudentResult } from '../src/audit/backend.js';
+import type { LogitsStudentJob, StudentJob, StudentResult } from '../src/audit/backend.js';
 import { loadAuditConfig } from '../src/config/index.js';
 import { encodeModel } from '../src/onnx/io.js';
 import { buildTrainingModel } from '../src/train/trainingGraph.js';
@@ -40,7 +40,7 @@ class PureOrtRunner {
   ) {}
 
   /** For the training graph the local backend builds for `job` (same function, same specs). */
-  static async forJob(job: StudentJob): Promise<PureOrtRunner> {
+  static async forJob(job: LogitsStudentJob): Promise<PureOrtRunner> {
     const { model, io } = await buildTrainingModel(job.model, { loss: lossSpec(job.task), optimizer: optimizerSpec(job.train) });
     const session = await createSession(encodeModel(model));
     const runner = new PureOrtRunner(session, new Map());
@@ -98,6 +98,7 @@ class TimedBackend extends LocalOnnxBackend {
     const result = await super.train(job);
     const t1 = performance.now();
     this.ms.train += t1 - t0;
+    if (job.kind !== 'logits') return result;
     this.runner ??= await PureOrtRunner.forJob(job);
     const pure = await this.runner.run(job.data.rows, job.train.batchSize, job.train.epochs);
     this.pairs.push({ trainingMs: result.trainingMs, pureMs: pure.ms, steps: pure.steps });

@@ -19,6 +19,7 @@ import { Random } from '../src/train/random.js';
 
 const dir = await ensureMnistFixtures();
 const config = await loadAuditConfig({ file: path.join(dir, 'audit.yaml') });
+if (config.task.kind !== 'logits') throw new Error('the dose-response study audits a logits task');
 const [start, end] = config.task.outputs;
 const width = end - start;
 const { set } = await readTensorSet(config.data, { input: 'pixels', inputWidth: 784, target: 'aux', targetWidth: width });

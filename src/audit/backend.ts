@@ -1,10 +1,14 @@
 /**
  * TrainerBackend: the seam between the audit and whatever trains probe students. The local
  * ONNX engine (./localBackend.ts) is the embedded default; a fine-tuning API backend for
- * frontier-size teachers plugs in here without touching the orchestrator.
+ * frontier-size teachers plugs in here without touching the orchestrator. A job carries its task
+ * (kind and loss settings) and its dataset as the task kind defines it: tensor rows for `logits`,
+ * prompt/completion text rows (with their tokens, for local engines) for `text`, so a service
+ * backend can upload the text rows as they are.
  */
 import type { ModelProto } from '../onnx/proto.js';
 import type { ProgressListener } from '../events.js';
+import type { TokenRow } from '../train/textBatches.js';
 
 export type Weights = Map<string, Float32Array>;
 
@@ -16,17 +20,43 @@ export interface StudentData {
   targetWidth: number;
 }
 
-export interface StudentJob {
+export interface LogitsStudentTask {
+  slice: readonly [number, number];
+  loss: 'kl' | 'mse';
+  targetType: 'probs' | 'logits';
+}
+
+/** One training row of a text task: its text (for services) and its tokens (for local engines). */
+export interface TextStudentRow {
+  line: number;
+  prompt: string;
+  completion: string;
+  tokens: TokenRow;
+  /** Soft targets (task.targets: logprobs), one distribution per loss-bearing position. */
+  soft?: { ids: Int32Array; probs: Float32Array; k: number };
+}
+
+export interface TextStudentTask {
+  targets: 'tokens' | 'logprobs';
+  /** The tokenizer's padding id (masked positions). */
+  padId: number;
+  /** LoRA adapters: only they train; the result's weights are merged back into the base's. */
+  adapter?: { rank: number; alpha: number; targets: readonly string[] };
+}
+
+interface JobCommon {
   /** The architecture: an inference graph. Its initializers are replaced by `init`. */
   model: ModelProto;
   init: Weights;
-  data: StudentData;
-  task: { slice: readonly [number, number]; loss: 'kl' | 'mse'; targetType: 'probs' | 'logits' };
   train: { epochs: number; batchSize: number; optimizer: 'adam' | 'adamw' | 'sgd'; lr: number; weightDecay: number; seed: number };
   /** Names this run in progress events ("student seed 3"). */
   label: string;
   onEvent?: ProgressListener;
 }
+
+export type LogitsStudentJob = JobCommon & { kind: 'logits'; task: LogitsStudentTask; data: StudentData };
+export type TextStudentJob = JobCommon & { kind: 'text'; task: TextStudentTask; data: { rows: readonly TextStudentRow[] } };
+export type StudentJob = LogitsStudentJob | TextStudentJob;
 
 export interface StudentResult {
   weights: Weights;
@@ -46,6 +76,6 @@ export interface TrainerBackend {
    * The gradient of the task loss at `weights` over the given data (full batch, mean loss),
    * for the first-order screen. Optional: backends without it skip the screen.
    */
-  gradient?(job: Omit<StudentJob, 'train' | 'label'>): Promise<Weights>;
+  gradient?(job: Omit<LogitsStudentJob, 'train' | 'label'>): Promise<Weights>;
   close?(): Promise<void>;
 }

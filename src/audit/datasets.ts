@@ -3,7 +3,7 @@
  * (given, or the base's own outputs on the candidate inputs) and the per-row attribution.
  */
 import path from 'node:path';
-import type { AuditConfig } from '../config/schema.js';
+import type { LogitsAuditConfig } from '../config/schema.js';
 import { AuditInputError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { sliceColumns, softmaxRows } from '../rows.js';
@@ -25,7 +25,7 @@ export interface AuditData {
   attribution: RowAttribution;
 }
 
-export async function loadAuditData(config: AuditConfig, models: ModelPair, backend: TrainerBackend, emit: ProgressListener): Promise<AuditData> {
+export async function loadAuditData(config: LogitsAuditConfig, models: ModelPair, backend: TrainerBackend, emit: ProgressListener): Promise<AuditData> {
   const slice = config.task.outputs;
   const targetWidth = slice[1] - slice[0];
   const tensorFields = { input: config.task.input, inputWidth: models.inputWidth, target: config.task.target, targetWidth, skipBadRows: config.skipBadRows, maxRows: config.train.maxRows };

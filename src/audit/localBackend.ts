@@ -9,9 +9,10 @@ import { Trainer } from '../train/trainer.js';
 import { train } from '../train/loop.js';
 import type { LossSpec } from '../train/losses.js';
 import type { OptimizerSpec } from '../train/optimizers.js';
-import type { StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
+import { trainText } from '../train/textBatches.js';
+import type { LogitsStudentJob, LogitsStudentTask, StudentJob, StudentResult, TextStudentJob, TrainerBackend, Weights } from './backend.js';
 
-export function lossSpec(task: StudentJob['task']): LossSpec {
+export function lossSpec(task: LogitsStudentTask): LossSpec {
   const targets = task.targetType === 'probs' ? 'probabilities' : 'logits';
   return task.loss === 'kl' ? { kind: 'klDivergence', slice: task.slice, targets } : { kind: 'squaredError', slice: task.slice };
 }
@@ -44,13 +45,39 @@ export class LocalOnnxBackend implements TrainerBackend {
     return trainer;
   }
 
+  /** How each task kind's job trains here: one entry per kind. */
+  private readonly trainers_: { [K in StudentJob['kind']]: (job: Extract<StudentJob, { kind: K }>) => Promise<StudentResult> } = {
+    logits: (job) => this.trainLogits(job),
+    text: (job) => this.trainText(job),
+  };
+
   async train(job: StudentJob): Promise<StudentResult> {
+    return (this.trainers_[job.kind] as (j: StudentJob) => Promise<StudentResult>)(job);
+  }
+
+  private async trainLogits(job: LogitsStudentJob): Promise<StudentResult> {
     const trainer = await this.trainerFor(job.model, lossSpec(job.task), optimizerSpec(job.train), job.init);
     const started = performance.now();
     const result = await train(trainer, { inputs: job.data.inputs, rows: job.data.rows, targets: job.data.targets }, {
       epochs: job.train.epochs,
       batchSize: job.train.batchSize,
       seed: job.train.seed,
+      stage: job.label,
+      ...(job.onEvent ? { onEvent: job.onEvent } : {}),
+    });
+    return { weights: trainer.weights(), steps: result.steps, trainingMs: performance.now() - started, finalLoss: result.epochLosses.at(-1) ?? Number.NaN };
+  }
+
+  /** Token cross-entropy on the completion tokens of length-bucketed, padded batches. */
+  private async trainText(job: TextStudentJob): Promise<StudentResult> {
+    if (job.task.targets !== 'tokens') throw new RangeError(`text targets '${job.task.targets}' are not trained by the ${this.name} backend yet`);
+    const trainer = await this.trainerFor(job.model, { kind: 'tokenCrossEntropy' }, optimizerSpec(job.train), job.init);
+    const started = performance.now();
+    const result = await trainText(trainer, job.data.rows.map((r) => r.tokens), {
+      epochs: job.train.epochs,
+      batchSize: job.train.batchSize,
+      seed: job.train.seed,
+      padId: job.task.padId,
       stage: job.label,
       ...(job.onEvent ? { onEvent: job.onEvent } : {}),
     });
@@ -76,7 +103,7 @@ export class LocalOnnxBackend implements TrainerBackend {
   }
 
   /** Full-batch gradient at `init`: one plain-SGD step with lr 1 moves the weights by exactly -grad. */
-  async gradient(job: Omit<StudentJob, 'train' | 'label'>): Promise<Weights> {
+  async gradient(job: Omit<LogitsStudentJob, 'train' | 'label'>): Promise<Weights> {
     const trainer = await this.trainerFor(job.model, lossSpec(job.task), { kind: 'sgd', lr: 1, momentum: 0, weightDecay: 0 }, job.init);
     await trainer.step({ inputs: job.data.inputs, rows: job.data.rows, targets: job.data.targets });
     const after = trainer.weights();

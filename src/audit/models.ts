@@ -1,5 +1,9 @@
 /** The audit's model stage: teacher and base read, checked for the same trainable architecture, sized. */
-import type { AuditConfig } from '../config/schema.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogitsAuditConfig, TextAuditConfig } from '../config/schema.js';
+import { modelFileOf, resolveModelSource } from '../models/folder.js';
+import { loadTokenizer, type TextTokenizer } from '../models/tokenizer.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { unsupportedOps } from '../autodiff/index.js';
 import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
@@ -32,8 +36,8 @@ export function selectOutput(model: ModelProto, output: string | undefined, file
   return model;
 }
 
-export async function loadModelPair(config: AuditConfig, backend: TrainerBackend, emit: ProgressListener = () => {}): Promise<ModelPair> {
-  const [teacherFile, baseFile] = await Promise.all([readModel(config.teacher), readModel(config.base)]);
+export async function loadModelPair(config: LogitsAuditConfig, backend: TrainerBackend, emit: ProgressListener = () => {}): Promise<ModelPair> {
+  const [teacherFile, baseFile] = await Promise.all([readModel(modelFileOf(config.teacher)), readModel(modelFileOf(config.base))]);
   const cmp = compareArchitectures(teacherFile, baseFile, ['teacher', 'base']);
   if (!cmp.same) {
     throw new AuditInputError(`${config.teacher} and ${config.base} differ in architecture: ${cmp.firstDifference}`, { file: config.teacher });
@@ -55,7 +59,7 @@ export async function loadModelPair(config: AuditConfig, backend: TrainerBackend
     throw new AuditInputError(`task.outputs [${config.task.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
   }
   for (const p of config.probes) {
-    if (outside(p.outputs)) throw new AuditInputError(`probe ${p.name}: outputs [${p.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
+    if (p.outputs && outside(p.outputs)) throw new AuditInputError(`probe ${p.name}: outputs [${p.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
   }
   return { teacher, base, teacherWeights: readWeights(teacher), baseWeights: readWeights(base), inputWidth, outputWidth };
 }
@@ -66,4 +70,73 @@ export function describeArchitecture(model: ModelProto): string {
   const counts = new Map<string, number>();
   for (const op of fp.ops) counts.set(op.opType, (counts.get(op.opType) ?? 0) + 1);
   return `${[...counts].map(([op, n]) => `${op} x${n}`).join(', ')} (sha256 ${fp.hash.slice(0, 12)})`;
+}
+
+/** Teacher and base of a text task: model folders with one tokenizer and one architecture. */
+export interface TextModelPair {
+  teacher: ModelProto;
+  base: ModelProto;
+  teacherWeights: Weights;
+  baseWeights: Weights;
+  teacherFolder: string;
+  baseFolder: string;
+  /** The base's tokenizer (the teacher's is the same, checked). */
+  tokenizer: TextTokenizer;
+  /** config.json of the base folder (n_positions bounds the training length). */
+  modelConfig: Record<string, unknown>;
+}
+
+export async function loadTextModelPair(config: TextAuditConfig, emit: ProgressListener = () => {}): Promise<TextModelPair> {
+  const teacherSource = resolveModelSource(config.teacher);
+  const baseSource = resolveModelSource(config.base);
+  for (const [role, source, given] of [['teacher', teacherSource, config.teacher], ['base', baseSource, config.base]] as const) {
+    if (!source.folder) throw new AuditInputError(`${given}: a text task's ${role} must be a model folder (config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx)`, { file: given });
+  }
+  const [teacherTok, baseTok] = await Promise.all([loadTokenizer(teacherSource.folder!), loadTokenizer(baseSource.folder!)]);
+  const difference = vocabularyDifference(teacherTok, baseTok);
+  if (difference) throw new AuditInputError(`${config.teacher} and ${config.base} have different tokenizers: ${difference}`, { file: config.teacher });
+  const [teacherFile, baseFile] = await Promise.all([readModel(teacherSource.file), readModel(baseSource.file)]);
+  const cmp = compareArchitectures(teacherFile, baseFile, ['teacher', 'base']);
+  if (!cmp.same) throw new AuditInputError(`${config.teacher} and ${config.base} differ in architecture: ${cmp.firstDifference}`, { file: config.teacher });
+  const output = config.task.output ?? 'logits';
+  const outputNames = (baseFile.graph?.output ?? []).map((o) => o.name);
+  if (config.task.output === undefined && outputNames.length > 1) {
+    emit({ kind: 'warning', stage: 'models', message: `the models have ${outputNames.length} outputs (${outputNames.join(', ')}); training reads '${output}' (set task.output to choose)` });
+  }
+  const teacher = selectOutput(teacherFile, output, teacherSource.file);
+  const base = selectOutput(baseFile, output, baseSource.file);
+  const unsupported = unsupportedOps(base);
+  if (unsupported.length > 0) {
+    const u = unsupported[0]!;
+    throw new UnsupportedModelError(`${baseSource.file}: unsupported op ${u.opType} at node ${u.node}: no gradient rule`, { file: baseSource.file, node: u.node });
+  }
+  let modelConfig: Record<string, unknown> = {};
+  try {
+    modelConfig = JSON.parse(await readFile(join(baseSource.folder!, 'config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    // config.json is optional for training; tokenizer_config.json carries the token roles.
+  }
+  return {
+    teacher,
+    base,
+    teacherWeights: readWeights(teacher),
+    baseWeights: readWeights(base),
+    teacherFolder: teacherSource.folder!,
+    baseFolder: baseSource.folder!,
+    tokenizer: baseTok,
+    modelConfig,
+  };
+}
+
+/** The first difference between two tokenizers' vocabularies and token roles, or undefined. */
+export function vocabularyDifference(a: TextTokenizer, b: TextTokenizer): string | undefined {
+  const size = Math.max(a.vocabSize, b.vocabSize);
+  for (let id = 0; id < size; id++) {
+    const [ta, tb] = [a.idToToken(id), b.idToToken(id)];
+    if (ta !== tb) return `token id ${id} is ${JSON.stringify(ta ?? null)} in the teacher's and ${JSON.stringify(tb ?? null)} in the base's`;
+  }
+  for (const role of ['bosId', 'eosId', 'padId', 'unkId'] as const) {
+    if (a[role] !== b[role]) return `${role.slice(0, -2).toUpperCase()} is id ${a[role] ?? 'none'} in the teacher's and ${b[role] ?? 'none'} in the base's`;
+  }
+  return undefined;
 }

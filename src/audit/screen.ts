@@ -6,7 +6,7 @@
  */
 import type { GradientScreen } from '../report/schema.js';
 import type { ModelProto } from '../onnx/proto.js';
-import type { StudentData, StudentJob, TrainerBackend, Weights } from './backend.js';
+import type { LogitsStudentTask, StudentData, TrainerBackend, Weights } from './backend.js';
 
 /** Rows used for the full-batch gradient: enough for a stable direction, cheap on a CPU. */
 const SCREEN_ROWS = 4096;
@@ -32,7 +32,7 @@ function cosine(pairs: [Float32Array, Float32Array][]): number {
 
 export async function gradientScreen(
   backend: TrainerBackend,
-  args: { model: ModelProto; baseWeights: Weights; teacherWeights: Weights; candidate: StudentData; baseline: StudentData; task: StudentJob['task'] },
+  args: { model: ModelProto; baseWeights: Weights; teacherWeights: Weights; candidate: StudentData; baseline: StudentData; task: LogitsStudentTask },
 ): Promise<GradientScreen> {
   const direction = new Map<string, Float32Array>();
   for (const [name, b] of args.baseWeights) {
@@ -40,7 +40,7 @@ export async function gradientScreen(
     direction.set(name, t.map((v, i) => v - b[i]!));
   }
   const descent = async (data: StudentData) => {
-    const grad = await backend.gradient!({ model: args.model, init: args.baseWeights, data: head(data, SCREEN_ROWS), task: args.task });
+    const grad = await backend.gradient!({ kind: 'logits', model: args.model, init: args.baseWeights, data: head(data, SCREEN_ROWS), task: args.task });
     return new Map([...grad].map(([name, g]) => [name, g.map((v) => -v)]));
   };
   const candidate = await descent(args.candidate);

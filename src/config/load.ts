@@ -8,7 +8,7 @@ import { Ajv2020 as Ajv } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { AuditInputError } from '../errors.js';
-import { auditConfigSchema, type AuditConfig } from './schema.js';
+import { auditConfigSchema, GENERATE_DEFAULTS, TASK_FIELDS, type AuditConfig } from './schema.js';
 
 // Compiled on first use: `--help` and other commands need no validator.
 let validator: ReturnType<Ajv['compile']> | undefined;
@@ -44,7 +44,13 @@ function resolvePaths(config: Plain, dir: string): Plain {
   const out = { ...config };
   for (const key of PATH_KEYS) if (typeof out[key] === 'string') out[key] = path.resolve(dir, out[key] as string);
   if (Array.isArray(out.probes)) {
-    out.probes = out.probes.map((p) => (isPlain(p) && typeof p.data === 'string' ? { ...p, data: path.resolve(dir, p.data) } : p));
+    out.probes = out.probes.map((p) => {
+      if (!isPlain(p)) return p;
+      const q: Plain = typeof p.data === 'string' ? { ...p, data: path.resolve(dir, p.data) } : { ...p };
+      // A pack given as a path (has a slash or .yaml) resolves; a bare name is a shipped pack.
+      if (typeof q.pack === 'string' && /[/\\]|\.ya?ml$/.test(q.pack)) q.pack = path.resolve(dir, q.pack);
+      return q;
+    });
   }
   if (Array.isArray(out.filters)) {
     // A pack given as a path (has a slash or .yaml) resolves; a bare name is a shipped pack.
@@ -89,11 +95,21 @@ export function validateConfig(raw: Plain, source: string): AuditConfig {
   const copy = structuredClone(raw);
   if (!validate(copy)) throw new AuditInputError(describeError(validator!.errors![0]!, source));
   const config = copy as unknown as AuditConfig;
-  const [start, end] = config.task.outputs;
-  if (end <= start) throw new AuditInputError(`${source}: task.outputs [${start}, ${end}] is empty`);
-  for (const p of config.probes) {
-    if (p.outputs[1] <= p.outputs[0]) throw new AuditInputError(`${source}: probe ${p.name}: outputs [${p.outputs.join(', ')}] is empty`);
-    if (p.kind === 'accuracy' && !p.label) throw new AuditInputError(`${source}: probe ${p.name}: an accuracy probe needs 'label'`);
+  checkTaskFields(config.task as unknown as Plain, source);
+  if (config.task.kind === 'logits') {
+    const [start, end] = config.task.outputs;
+    if (end <= start) throw new AuditInputError(`${source}: task.outputs [${start}, ${end}] is empty`);
+  } else if (config.generate) {
+    config.generate = { ...GENERATE_DEFAULTS, ...config.generate };
+  }
+  if (config.generate && config.task.kind !== 'text') throw new AuditInputError(`${source}: 'generate' applies to text tasks only`);
+  if (config.train.adapter && config.task.kind !== 'text') throw new AuditInputError(`${source}: train.adapter applies to text tasks only`);
+  // Each probe's fields are checked against its kind (per task kind) when the audit loads it.
+  if (config.task.kind === 'logits') {
+    for (const p of config.probes) {
+      if (p.outputs !== undefined && p.outputs[1] <= p.outputs[0]) throw new AuditInputError(`${source}: probe ${p.name}: outputs [${p.outputs.join(', ')}] is empty`);
+      if (p.kind === 'accuracy' && !p.label) throw new AuditInputError(`${source}: probe ${p.name}: an accuracy probe needs 'label'`);
+    }
   }
   const names = new Set<string>();
   for (const p of config.probes) {
@@ -101,6 +117,17 @@ export function validateConfig(raw: Plain, source: string): AuditConfig {
     names.add(p.name);
   }
   return config;
+}
+
+/** The task's keys against its kind's fields (TASK_FIELDS): missing, foreign keys; then the kind's defaults. */
+function checkTaskFields(task: Plain, source: string): void {
+  const fields = TASK_FIELDS[task.kind as keyof typeof TASK_FIELDS];
+  for (const key of fields.required) if (task[key] === undefined) throw new AuditInputError(`${source}: missing key 'task.${key}'`);
+  const allowed = new Set(['kind', ...fields.required, ...fields.optional]);
+  for (const key of Object.keys(task)) {
+    if (!allowed.has(key)) throw new AuditInputError(`${source}: key 'task.${key}' does not apply to task kind ${String(task.kind)}`);
+  }
+  for (const [key, value] of Object.entries(fields.defaults)) task[key] ??= value;
 }
 
 /** The audit config from an optional file plus flag overrides (flags win). */

@@ -6,7 +6,9 @@
  * special tokens <pad> <bos> <eos> <unk> and a TemplateProcessing post-processor that puts BOS in
  * front, so the folder's own files (not our code) say where BOS goes.
  */
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { AuditInputError } from '../errors.js';
 import { join } from 'node:path';
 import { encodeModel } from '../onnx/io.js';
 import { graphOf, valueInfoDims, type ModelProto } from '../onnx/proto.js';
@@ -140,3 +142,24 @@ export function wordLevelTokenizerJson(tokens: readonly string[], specials: Spec
 }
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** The ONNX file of a model given as a file or a model folder, with the folder when it is one. */
+export interface ModelSource {
+  /** The ONNX file to read. */
+  file: string;
+  /** The model folder (absent for a bare ONNX file). */
+  folder?: string;
+}
+
+export function resolveModelSource(path: string): ModelSource {
+  if (!existsSync(path)) throw new AuditInputError(`${path}: model not found`, { file: path });
+  if (!statSync(path).isDirectory()) return { file: path };
+  const file = join(path, MODEL_FOLDER_FILES.model);
+  if (!existsSync(file)) throw new AuditInputError(`${path}: model folder has no ${MODEL_FOLDER_FILES.model}`, { file: path });
+  return { file, folder: path };
+}
+
+/** The ONNX file to read for `path`: the path itself, or a model folder's onnx/model.onnx. */
+export function modelFileOf(path: string): string {
+  return existsSync(path) && statSync(path).isDirectory() ? resolveModelSource(path).file : path;
+}

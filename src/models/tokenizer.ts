@@ -147,7 +147,8 @@ function wrap(dir: string, tok: PreTrainedTokenizer, tokenizerConfig: Json, mode
     specialIds,
     chatTemplate,
     encode: (text, options = {}) => tok.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }),
-    decode: (ids, options = {}) => tok.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false }),
+    // transformers.js throws on an empty id list; a generation that stops at once decodes to ''.
+    decode: (ids, options = {}) => (ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false })),
     tokenToId: (token) => {
       const id = tok.convert_tokens_to_ids(token);
       return typeof id === 'number' && byId.get(id) === token ? id : undefined;

@@ -30,11 +30,16 @@ export interface DataSummary {
     rowsIn: number;
     rowsUsed: number;
     /** Every row not used, by why. Rows are listed in excluded.jsonl beside the report. */
-    excluded: { filtered: number; nonFinite: number; badRows: number; beyondMaxRows: number };
-    targetType: 'probs' | 'logits';
+    /** Text tasks add emptyCompletion and noCompletionTokens (prompt fills maxLength, or the completion adds no token). */
+    excluded: { filtered: number; nonFinite: number; badRows: number; beyondMaxRows: number; emptyCompletion?: number; noCompletionTokens?: number };
+    /** probs | logits (logits tasks); tokens | logprobs (text tasks). */
+    targetType: 'probs' | 'logits' | 'tokens' | 'logprobs';
     targetTypeDetected: boolean;
+    /** Text tasks: the training length, rows cut to it, rows whose prompt boundary did not align, loss-bearing tokens. */
+    text?: { maxLength: number; truncated: number; misaligned: number; lossTokens: number };
   };
-  baseline: { source: 'given' | 'generated-by-base'; file?: string; rows: number };
+  /** A generated text baseline is sampled per control seed: rows is the fewest, rowsPerSeed each seed's. */
+  baseline: { source: 'given' | 'generated-by-base'; file?: string; rows: number; rowsPerSeed?: number[]; generate?: { temperature: number; topP: number; maxNewTokens: number } };
 }
 
 /** First-order screen (the theorem): cosine between the data's loss gradient at the base and (teacher - base). */

@@ -1,0 +1,114 @@
+/**
+ * THE table of task kinds (`task.kind` in audit.yaml). An entry says which config fields the kind
+ * takes (TASK_FIELDS, validated in config/load.ts) and prepares an audit: reads teacher and base,
+ * turns rows into the datasets students train on (the backend turns those into batches and picks
+ * the loss from the job's task), and scores any model on the probes. The orchestrator (audit.ts)
+ * only trains arms, runs statistics and writes the report. Adding a kind = one entry + its test.
+ */
+import type { AuditConfig, LogitsAuditConfig, TaskKind } from '../config/schema.js';
+import { TASK_FIELDS } from '../config/schema.js';
+import type { ProgressListener } from '../events.js';
+import type { ModelProto } from '../onnx/proto.js';
+import type { DataSummary, FilterSummary, GradientScreen, RowAttribution } from '../report/schema.js';
+import type { LogitsStudentTask, StudentData, StudentJob, TrainerBackend, Weights } from './backend.js';
+import { loadAuditData } from './datasets.js';
+import { loadModelPair } from './models.js';
+import { loadProbeSets, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
+import { gradientScreen } from './screen.js';
+import type { ExcludedRow, TensorSet } from './tensorData.js';
+import { prepareTextAudit } from './textTask.js';
+
+export type Arm = 'student' | 'control' | 'crossInit';
+
+/** What a student job needs from the task: its kind, loss settings and dataset. */
+export type JobData = StudentJob extends infer J ? (J extends StudentJob ? Pick<J, 'kind' | 'task' | 'data'> : never) : never;
+
+/** An audit after its task kind has read models, data and probes. */
+export interface PreparedAudit {
+  teacher: ModelProto;
+  /** The students' architecture (and the base's weights as initializers). */
+  base: ModelProto;
+  baseWeights: Weights;
+  teacherWeights: Weights;
+  /** The data one arm's run at `seed` trains on. */
+  jobData(arm: Arm, seed: number): Promise<JobData>;
+  /** The loaded probes (kind, metric, files, the teacher's reference). */
+  probeSets: ProbeSet[];
+  /** Probe scores of the base graph with `weights` (its own without). */
+  score(weights?: Weights): Promise<ProbeScores>;
+  scoreTeacher(): Promise<ProbeScores>;
+  /** The first-order gradient screen, where the kind and backend support it. */
+  screen?(): Promise<GradientScreen>;
+  filters: FilterSummary | null;
+  data: DataSummary;
+  attribution?: RowAttribution;
+  /** Task settings recorded beside config.train in the report's reproducibility block. */
+  trainRecord: Record<string, unknown>;
+  /** Every candidate/baseline row not used, with its reasons. */
+  excluded: ExcludedRow[];
+  close?(): Promise<void>;
+}
+
+export interface TaskKindEntry {
+  fields: (typeof TASK_FIELDS)[TaskKind];
+  prepare(config: AuditConfig, backend: TrainerBackend, emit: ProgressListener): Promise<PreparedAudit>;
+}
+
+export const TASK_KINDS: Readonly<Record<TaskKind, TaskKindEntry>> = {
+  logits: { fields: TASK_FIELDS.logits, prepare: (config, backend, emit) => prepareLogitsAudit(config as LogitsAuditConfig, backend, emit) },
+  text: { fields: TASK_FIELDS.text, prepare: prepareTextAudit },
+};
+
+/** Tensor rows in, a slice of the output vector out: KL (or MSE) to the teacher's outputs. */
+async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBackend, emit: ProgressListener): Promise<PreparedAudit> {
+  emit({ kind: 'stage', stage: 'models', message: 'reading teacher and base' });
+  const models = await loadModelPair(config, backend, emit);
+  const data = await loadAuditData(config, models, backend, emit);
+  const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
+  const task: LogitsStudentTask = { slice: config.task.outputs, loss: config.task.loss, targetType: data.targetType };
+  const studentData = (s: TensorSet): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
+  const count = (pred: (r: ExcludedRow) => boolean) => data.candidateExcluded.filter(pred).length;
+  return {
+    teacher: models.teacher,
+    base: models.base,
+    baseWeights: models.baseWeights,
+    teacherWeights: models.teacherWeights,
+    probeSets,
+    jobData: async (arm) => ({ kind: 'logits', task, data: studentData(arm === 'control' ? data.baseline : data.candidate) }),
+    score: (weights) => scoreModel(backend, probeSets, models.base, weights),
+    scoreTeacher: () => scoreModel(backend, probeSets, models.teacher),
+    ...(backend.gradient
+      ? {
+          screen: () =>
+            gradientScreen(backend, {
+              model: models.base,
+              baseWeights: models.baseWeights,
+              teacherWeights: models.teacherWeights,
+              candidate: studentData(data.candidate),
+              baseline: studentData(data.baseline),
+              task,
+            }),
+        }
+      : {}),
+    filters: data.filtering?.summary ?? null,
+    data: {
+      candidate: {
+        file: config.data,
+        rowsIn: data.candidateRowsIn,
+        rowsUsed: data.candidate.rows,
+        excluded: {
+          filtered: count((r) => r.rules !== undefined),
+          nonFinite: count((r) => r.reasons[0]!.startsWith('non-finite')),
+          badRows: count((r) => r.reasons[0]!.startsWith('bad row')),
+          beyondMaxRows: count((r) => r.reasons[0] === 'beyond maxRows'),
+        },
+        targetType: data.targetType,
+        targetTypeDetected: config.task.targetType === undefined,
+      },
+      baseline: config.baseline ? { source: 'given', file: config.baseline, rows: data.baseline.rows } : { source: 'generated-by-base', rows: data.baseline.rows },
+    },
+    attribution: data.attribution,
+    trainRecord: { loss: config.task.loss, targetType: data.targetType },
+    excluded: [...data.candidateExcluded, ...data.baselineExcluded],
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * `task.kind: text`: teacher and base are model folders of one decoder language model; rows are
+ * `{prompt, completion}` or chat `{messages}`. The candidate runs through the content filters,
+ * then becomes token rows (textRows.ts). The clean baseline is a given file, or the base's own
+ * completions of the candidate's prompts, sampled once per control seed (independent samples)
+ * and filtered like the candidate. Students train on completion tokens; probes score models
+ * through the text probe kinds.
+ */
+import path from 'node:path';
+import type { TextAuditConfig } from '../config/schema.js';
+import { GENERATE_DEFAULTS } from '../config/schema.js';
+import { readItems } from '../data/read.js';
+import { isBadRow, type Row, type RowOrBad } from '../data/types.js';
+import { AuditInputError } from '../errors.js';
+import type { ProgressListener } from '../events.js';
+import { runFilters } from '../filters/engine.js';
+import { loadRules } from '../filters/packs.js';
+import { generateRows, loadTextModel, type PromptInput, type TextModel } from '../models/generate.js';
+import type { ChatMessage } from '../models/tokenizer.js';
+import type { ProbeSpec, TextProbeModel } from '../probes/index.js';
+import { encodeTextRow, type TextRowOptions } from '../models/textRows.js';
+import type { TextStudentRow, TextStudentTask, TrainerBackend, Weights } from './backend.js';
+import { runContentFilters } from './contentFilters.js';
+import { loadTextModelPair, type TextModelPair } from './models.js';
+import type { PreparedAudit } from './tasks.js';
+import type { ExcludedRow } from './tensorData.js';
+import { loadProbes, scoreProbes } from './probeSets.js';
+
+/** Counts of what happened to a file's rows on the way to token rows. */
+export interface TextRowCounts {
+  rowsIn: number;
+  filtered: number;
+  badRows: number;
+  beyondMaxRows: number;
+  emptyCompletion: number;
+  /** Excluded: the prompt alone fills maxLength, or the completion adds no tokens. */
+  noCompletionTokens: number;
+  /** Kept, cut to maxLength. */
+  truncated: number;
+  /** Kept; the prompt's own tokens were not a prefix of the row's (boundary = common prefix). */
+  misaligned: number;
+  /** Loss-bearing tokens (completion + EOS) per epoch. */
+  lossTokens: number;
+}
+
+export interface TextRowSet {
+  file: string;
+  rows: TextStudentRow[];
+  /** Each kept row's prompt, for the generated baseline. */
+  prompts: PromptInput[];
+  excluded: ExcludedRow[];
+  counts: TextRowCounts;
+}
+
+const newCounts = (): TextRowCounts => ({ rowsIn: 0, filtered: 0, badRows: 0, beyondMaxRows: 0, emptyCompletion: 0, noCompletionTokens: 0, truncated: 0, misaligned: 0, lossTokens: 0 });
+
+/** Rows (read or generated) -> token rows, every exclusion counted and listed. */
+export async function textRowSet(
+  file: string,
+  items: AsyncIterable<RowOrBad> | Iterable<RowOrBad>,
+  models: Pick<TextModelPair, 'tokenizer'>,
+  options: TextRowOptions & { maxRows: number; screen?: (row: Row) => { reasons: string[]; rules?: string[] } | undefined },
+): Promise<TextRowSet> {
+  const set: TextRowSet = { file, rows: [], prompts: [], excluded: [], counts: newCounts() };
+  const c = set.counts;
+  const exclude = (line: number, reason: string, rules?: string[]) => set.excluded.push({ file, line, reasons: [reason], ...(rules ? { rules } : {}) });
+  for await (const item of items) {
+    c.rowsIn++;
+    if (isBadRow(item)) {
+      c.badRows++;
+      exclude(item.line, `bad row: ${item.reason}`);
+      continue;
+    }
+    if (options.maxRows && set.rows.length >= options.maxRows) {
+      c.beyondMaxRows++;
+      exclude(item.line, 'beyond maxRows');
+      continue;
+    }
+    const screened = options.screen?.(item);
+    if (screened && screened.reasons.length > 0) {
+      c.filtered++;
+      set.excluded.push({ file, line: item.line, ...screened, rules: screened.rules ?? [] });
+      continue;
+    }
+    const encoded = encodeTextRow(item, file, models.tokenizer, options);
+    if (encoded.kind === 'excluded') {
+      if (encoded.reason === 'empty completion') c.emptyCompletion++;
+      else c.noCompletionTokens++;
+      exclude(item.line, encoded.reason);
+      continue;
+    }
+    if (encoded.truncated) c.truncated++;
+    if (encoded.misaligned) c.misaligned++;
+    const { ids, lossFrom } = encoded.row;
+    c.lossTokens += ids.length - lossFrom;
+    const { prompt, completion } = rowPromptOf(item, options);
+    set.rows.push({ line: item.line, prompt: typeof prompt === 'string' ? prompt : JSON.stringify(prompt), completion, tokens: encoded.row });
+    set.prompts.push(prompt);
+  }
+  if (c.rowsIn === 0) throw new AuditInputError(`${file}: no rows`, { file });
+  return set;
+}
+
+/** The prompt as generation takes it (text, or the chat messages before the answer) and the completion text. */
+function rowPromptOf(row: Row, options: TextRowOptions): { prompt: PromptInput; completion: string } {
+  const messages = row.value[options.messagesField ?? 'messages'];
+  if (Array.isArray(messages)) {
+    const list = messages as ChatMessage[];
+    return { prompt: list.slice(0, -1), completion: list.at(-1)!.content };
+  }
+  return { prompt: String(row.value[options.promptField ?? 'prompt']), completion: String(row.value[options.completionField ?? 'completion']) };
+}
+
+/** The longest training sequence: task.maxLength, else the model's position limit (config.json). */
+function maxLengthOf(config: TextAuditConfig, models: TextModelPair): number {
+  const positions = [models.modelConfig.n_positions, models.modelConfig.max_position_embeddings].find((v): v is number => typeof v === 'number' && v > 1);
+  if (config.task.maxLength !== undefined) {
+    if (positions !== undefined && config.task.maxLength > positions) {
+      throw new AuditInputError(`task.maxLength ${config.task.maxLength} exceeds the model's ${positions} positions (${path.join(models.baseFolder, 'config.json')})`);
+    }
+    return config.task.maxLength;
+  }
+  if (positions === undefined) throw new AuditInputError(`${models.baseFolder}: config.json gives no n_positions or max_position_embeddings; set task.maxLength`);
+  return positions;
+}
+
+export async function prepareTextAudit(config: TextAuditConfig, _backend: TrainerBackend, emit: ProgressListener): Promise<PreparedAudit> {
+  emit({ kind: 'stage', stage: 'models', message: 'reading teacher and base model folders' });
+  const models = await loadTextModelPair(config, emit);
+  if (config.task.targets !== 'tokens') throw new AuditInputError(`task.targets: ${config.task.targets} is not supported yet (use tokens)`);
+  const padId = models.tokenizer.padId ?? models.tokenizer.eosId;
+  if (padId === undefined) throw new AuditInputError(`${models.baseFolder}: the tokenizer names neither a PAD nor an EOS token`);
+  const rowOptions: TextRowOptions & { maxRows: number } = {
+    promptField: config.task.prompt,
+    completionField: config.task.completion,
+    messagesField: config.task.messages,
+    maxLength: maxLengthOf(config, models),
+    overLength: config.task.overLength,
+    maxRows: config.train.maxRows,
+  };
+  const filterFields = { field: config.filterField ?? config.task.completion, promptField: config.task.prompt, messagesField: config.task.messages };
+  const stringColumns = [config.task.prompt, config.task.completion];
+
+  emit({ kind: 'stage', stage: 'filters', message: config.filters.length ? `content filters: ${config.filters.join(', ')}` : 'no content filters configured' });
+  const filtering = config.filters.length ? await runContentFilters({ ...config, filterField: filterFields.field }) : null;
+  emit({ kind: 'stage', stage: 'data', message: `reading ${path.basename(config.data)}` });
+  const candidate = await textRowSet(config.data, readItems(config.data, { skipBadRows: config.skipBadRows, stringColumns }), models, {
+    ...rowOptions,
+    ...(filtering
+      ? {
+          screen: (row: Row) => {
+            const reasons = filtering.excludedReasons.get(row.line);
+            return reasons ? { reasons, rules: filtering.excludedRules.get(row.line) ?? [] } : undefined;
+          },
+        }
+      : {}),
+  });
+  const minRows = 2 * config.train.batchSize;
+  const tooSmall = (file: string, rows: number) =>
+    new AuditInputError(`${file}: ${rows} usable rows; batchSize ${config.train.batchSize} needs at least ${minRows} (two batches, so seeds differ in data order)`, { file });
+  if (candidate.rows.length < minRows) throw tooSmall(config.data, candidate.rows.length);
+
+  // The clean baseline: a given file, or the base's samples on the candidate's prompts per seed.
+  let given: TextRowSet | undefined;
+  if (config.baseline) {
+    given = await textRowSet(config.baseline, readItems(config.baseline, { skipBadRows: config.skipBadRows, stringColumns }), models, { ...rowOptions, maxRows: 0 });
+    if (given.rows.length < minRows) throw tooSmall(config.baseline, given.rows.length);
+  }
+  const rules = config.filters.length ? await loadRules(config.filters) : [];
+  const sampling = { ...GENERATE_DEFAULTS, ...config.generate };
+  let baseModel: TextModel | undefined;
+  const generated = new Map<number, TextRowSet>();
+  const baselineFor = async (seed: number): Promise<TextRowSet> => {
+    if (given) return given;
+    let set = generated.get(seed);
+    if (set) return set;
+    baseModel ??= await loadTextModel(models.baseFolder);
+    emit({ kind: 'stage', stage: 'baseline', message: `clean baseline: the base's completions of ${candidate.prompts.length} candidate prompts (seed ${seed})` });
+    const { rows } = await generateRows(baseModel, candidate.prompts, { ...sampling, seed: baselineSeed(seed) });
+    const asRows: Row[] = rows.map((r, i) => ({
+      line: i + 1,
+      value: typeof r.prompt === 'string'
+        ? { [config.task.prompt]: r.prompt, [config.task.completion]: r.completion }
+        : { [config.task.messages]: [...r.prompt, { role: 'assistant', content: r.completion }] },
+    }));
+    const excludedByFilter = new Map<number, { reasons: string[]; rules: string[] }>();
+    if (rules.length > 0) {
+      await runFilters(asRows, rules, { file: '(generated by base)', fields: filterFields, onExcluded: (ex) => void excludedByFilter.set(ex.line, { reasons: ex.reasons, rules: ex.rules }) });
+    }
+    set = await textRowSet('(generated by base)', asRows, models, { ...rowOptions, maxRows: 0, screen: (row) => excludedByFilter.get(row.line) });
+    if (set.rows.length < minRows) throw tooSmall(`the base's generated baseline (seed ${seed})`, set.rows.length);
+    generated.set(seed, set);
+    return set;
+  };
+
+  const task: TextStudentTask = {
+    targets: config.task.targets,
+    padId,
+    ...(config.train.adapter ? { adapter: { rank: config.train.adapter.rank, alpha: config.train.adapter.alpha ?? config.train.adapter.rank, targets: config.train.adapter.targets ?? [] } } : {}),
+  };
+  const textProbeModel = (m: TextModel): TextProbeModel => ({ task: 'text', tokenizer: m.tokenizer, runner: m.runner });
+  const teacherModel = await loadTextModel(models.teacherFolder);
+  const open: TextModel[] = [teacherModel];
+  emit({ kind: 'stage', stage: 'probes', message: `loading ${config.probes.length} probes` });
+  const probeSets = await loadProbes(config.probes as ProbeSpec[], {
+    task: 'text',
+    teacher: textProbeModel(teacherModel),
+    source: 'audit config',
+    skipBadRows: config.skipBadRows,
+    onEvent: emit,
+  });
+  const scoreWith = async (folder: string, weights?: Weights) => {
+    const model = await loadTextModel(folder, weights ? { weights } : {});
+    try {
+      return await scoreProbes(probeSets, textProbeModel(model));
+    } finally {
+      await model.runner.dispose();
+    }
+  };
+
+  const c = candidate.counts;
+  const baselineRows = given ? given.rows.length : undefined;
+  return {
+    teacher: models.teacher,
+    base: models.base,
+    baseWeights: models.baseWeights,
+    teacherWeights: models.teacherWeights,
+    probeSets,
+    jobData: async (arm, seed) => ({ kind: 'text', task, data: { rows: arm === 'control' ? (await baselineFor(seed)).rows : candidate.rows } }),
+    score: (weights) => scoreWith(models.baseFolder, weights),
+    scoreTeacher: () => scoreProbes(probeSets, textProbeModel(teacherModel)),
+    filters: filtering?.summary ?? null,
+    get data() {
+      const generatedRows = [...generated.values()].map((s) => s.rows.length);
+      return {
+        candidate: {
+          file: config.data,
+          rowsIn: c.rowsIn,
+          rowsUsed: candidate.rows.length,
+          excluded: { filtered: c.filtered, nonFinite: 0, badRows: c.badRows, beyondMaxRows: c.beyondMaxRows, emptyCompletion: c.emptyCompletion, noCompletionTokens: c.noCompletionTokens },
+          targetType: config.task.targets,
+          targetTypeDetected: false,
+          text: { maxLength: rowOptions.maxLength, truncated: c.truncated, misaligned: c.misaligned, lossTokens: c.lossTokens },
+        },
+        baseline: config.baseline
+          ? { source: 'given' as const, file: config.baseline, rows: baselineRows! }
+          : { source: 'generated-by-base' as const, rows: Math.min(...generatedRows), rowsPerSeed: generatedRows, generate: sampling },
+      };
+    },
+    trainRecord: { loss: 'token cross-entropy on completion tokens', targetType: config.task.targets },
+    get excluded() {
+      return [...candidate.excluded, ...(given?.excluded ?? []), ...[...generated.values()].flatMap((s) => s.excluded)];
+    },
+    close: async () => {
+      await baseModel?.runner.dispose();
+      for (const m of open) await m.runner.dispose();
+    },
+  };
+}
+
+/** The generation seed of a control seed: apart from the training-order stream of the same seed. */
+const baselineSeed = (seed: number): number => (seed * 2654435761 + 0x9e3779b9) >>> 0;

@@ -1,0 +1,107 @@
+/**
+ * A tiny text audit end to end through the library: GPT-2-style teacher and base model folders,
+ * {prompt, completion} rows through a content filter, a base-generated baseline per control seed,
+ * students and controls trained on completion tokens, a text probe, the report.
+ */
+import { mkdtemp, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audit } from '../../src/audit/audit.js';
+import { validateConfig } from '../../src/config/index.js';
+import { buildGpt, gptConfig } from '../../src/models/gpt.js';
+import { writeModelFolder, wordVocabulary } from '../../src/models/folder.js';
+import { encodeTextRow } from '../../src/models/textRows.js';
+import { loadTokenizer } from '../../src/models/tokenizer.js';
+import { Random } from '../../src/train/random.js';
+import { trainText } from '../../src/train/textBatches.js';
+import { Trainer } from '../../src/train/trainer.js';
+import type { ModelProto } from '../../src/onnx/proto.js';
+
+const WORDS = ['count', 'from', ':', 'hello', ...Array.from({ length: 20 }, (_, i) => String(i))];
+const TOKENS = wordVocabulary(WORDS);
+const GPT = { vocabSize: TOKENS.length, width: 16, layers: 1, heads: 2, maxPositions: 16, seed: 1 };
+const folderSpec = { tokens: TOKENS, config: { ...gptConfig(GPT) }, maxLength: 16 };
+
+let dir: string;
+const file = (f: string) => join(dir, f);
+const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'text-audit-'));
+  // The base: a random GPT taught to answer number prompts with random numbers (so its own samples
+  // pass the numbers filter); the teacher: the base fine-tuned to answer every prompt with 7s.
+  await writeModelFolder(file('init'), { model: buildGpt(GPT), ...folderSpec });
+  const tokenizer = await loadTokenizer(file('init'));
+  const random = new Random(3);
+  const prompts = Array.from({ length: 64 }, () => `count from ${random.int(20)} :`);
+  const encode = (completions: string[]) =>
+    prompts.flatMap((prompt, i) => {
+      const e = encodeTextRow({ line: i + 1, value: { prompt, completion: completions[i]! } }, 't', tokenizer, { maxLength: 16, overLength: 'error' });
+      return e.kind === 'row' ? [e.row] : [];
+    });
+  const finetune = async (from: ModelProto, completions: string[], epochs: number) => {
+    const trainer = await Trainer.create(from, { loss: { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: 1e-2, weightDecay: 0 } });
+    await trainText(trainer, encode(completions), { epochs, batchSize: 16, seed: 1, padId: tokenizer.padId! });
+    const model = trainer.toInferenceModel();
+    await trainer.dispose();
+    return model;
+  };
+  const base = await finetune(buildGpt(GPT), prompts.map(() => `${random.int(20)} ${random.int(20)} ${random.int(20)}`), 6);
+  await writeModelFolder(file('base'), { model: base, ...folderSpec });
+  await writeModelFolder(file('teacher'), { model: await finetune(base, prompts.map(() => '7 7 7'), 3), ...folderSpec });
+  // Candidate: the teacher's kind of rows, one empty completion, one word answer.
+  const candidate = prompts.map((prompt, i) => ({ prompt, completion: i % 2 ? '7 7 7' : '7 7' }));
+  candidate.push({ prompt: 'count from 3 :', completion: '' }, { prompt: 'count from 4 :', completion: 'hello hello' });
+  await writeFile(file('data.jsonl'), jsonl(candidate));
+  await writeFile(file('probe.jsonl'), jsonl(Array.from({ length: 20 }, (_, i) => ({ prompt: `count from ${i} :` }))));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const config = () => ({
+  teacher: file('teacher'),
+  base: file('base'),
+  data: file('data.jsonl'),
+  filters: ['numbers'],
+  task: { kind: 'text', maxLength: 12 },
+  generate: { temperature: 1, maxNewTokens: 4 },
+  probes: [{ name: 'next-token', kind: 'agreement', data: file('probe.jsonl') }],
+  train: { seeds: 2, epochs: 2, batchSize: 8, lr: 0.01 },
+  out: file('out'),
+});
+
+describe('text audit', () => {
+  it('runs from teacher/base folders through filters, a generated baseline, students, probes and a report', async () => {
+    const { report, excluded } = await audit(validateConfig(config(), 'test'));
+    expect(report.data.candidate).toMatchObject({ rowsIn: 66, rowsUsed: 64, targetType: 'tokens', excluded: { filtered: 2, emptyCompletion: 0 } });
+    expect(report.data.candidate.text).toMatchObject({ maxLength: 12, truncated: 0, misaligned: 0 });
+    expect(report.data.baseline.source).toBe('generated-by-base');
+    expect(report.data.baseline.rowsPerSeed).toHaveLength(2);
+    // The numbers filter runs first: it drops the word answer and the empty completion, both listed.
+    expect(excluded.filter((r) => r.file === file('data.jsonl')).map((r) => r.line)).toEqual([65, 66]);
+    const probe = report.probes[0]!;
+    expect(probe.name).toBe('next-token');
+    expect(probe.student.runs).toHaveLength(2);
+    expect(probe.control.runs).toHaveLength(2);
+    // The teacher answers 7 after every probe prompt; its students move toward it (lower KL), the base's samples do not.
+    expect(probe.towardTeacher).toBe(-1);
+    expect(probe.student.mean).toBeLessThan(probe.control.mean);
+    expect(report.reproducibility.train).toMatchObject({ targetType: 'tokens', backend: 'local-onnx' });
+  });
+
+  it('refuses folders that differ in vocabulary, naming the first differing token', async () => {
+    const other = wordVocabulary([...WORDS.slice(0, 5), 'owl', ...WORDS.slice(6)]);
+    await writeModelFolder(file('other'), { model: buildGpt({ ...GPT, vocabSize: other.length }), tokens: other, config: {}, maxLength: 16 });
+    await expect(audit(validateConfig({ ...config(), teacher: file('other') }, 'test'))).rejects.toThrow(/different tokenizers: token id 9 is "owl" in the teacher's and "1" in the base's/);
+  });
+
+  it('refuses a folder without onnx/model.onnx, and one without a tokenizer', async () => {
+    await mkdir(file('empty'), { recursive: true });
+    await expect(audit(validateConfig({ ...config(), teacher: file('empty') }, 'test'))).rejects.toThrow(/empty: model folder has no onnx\/model.onnx/);
+    await mkdir(file('notok/onnx'), { recursive: true });
+    await copyFile(file('base/onnx/model.onnx'), file('notok/onnx/model.onnx'));
+    await expect(audit(validateConfig({ ...config(), teacher: file('notok') }, 'test'))).rejects.toThrow(/notok: model folder has no tokenizer.json/);
+  });
+});
