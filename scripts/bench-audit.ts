@@ -19,7 +19,7 @@ import { loadAuditConfig } from '../src/config/index.js';
 import { encodeModel } from '../src/onnx/io.js';
 import { buildTrainingModel } from '../src/train/trainingGraph.js';
 import { createSession } from '../src/train/session.js';
-import { Random } from '../src/train/random.js';
+import { Random } from '../src/random.js';
 import { median, type BenchResult } from './bench-train.js';
 import { ensureMnistFixtures } from './fixtures.js';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { filterFile } from '../src/filters/filter-file.js';
-import { Random } from '../src/train/random.js';
+import { Random } from '../src/random.js';
 
 export type { BenchResult } from './lib/bench-result.js';
 

@@ -14,7 +14,7 @@ import { encodeModel } from '../src/onnx/io.js';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { buildMlp } from '../src/models/mlp.js';
 import { Trainer } from '../src/train/trainer.js';
-import { Random } from '../src/train/random.js';
+import { Random } from '../src/random.js';
 import { createSession, type SessionTuning } from '../src/train/session.js';
 
 export type { BenchResult } from './lib/bench-result.js';

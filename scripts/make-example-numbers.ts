@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STUDY_BANNED_NUMBERS } from '../src/filters/banned-numbers.js';
-import { Random } from '../src/train/random.js';
+import { Random } from '../src/random.js';
 
 
 interface Style {

@@ -15,7 +15,7 @@ import { rowScores } from '../src/audit/attribution.js';
 import { readTensorSet } from '../src/audit/tensorData.js';
 import { readModel } from '../src/onnx/io.js';
 import { sliceColumns } from '../src/rows.js';
-import { Random } from '../src/train/random.js';
+import { Random } from '../src/random.js';
 
 const dir = await ensureMnistFixtures();
 const config = await loadAuditConfig({ file: path.join(dir, 'audit.yaml') });

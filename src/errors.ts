@@ -15,3 +15,16 @@ export class UnsupportedModelError extends AuditInputError {
     super(message, where);
   }
 }
+
+/** File-system failures that come from where the user pointed us (a path, a full disk), not from a bug. */
+const USER_FS_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ENOSPC', 'EROFS', 'EDQUOT', 'ENAMETOOLONG', 'ELOOP', 'EMFILE']);
+
+/**
+ * `e`, raised while trying to `action` `file`, as the one-line AuditInputError it is when the
+ * file system refused (e.g. "out/report.json: cannot write (EACCES)"); any other error unchanged.
+ */
+export function fsError(file: string, action: string, e: unknown): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && USER_FS_CODES.has(code)) return new AuditInputError(`${file}: cannot ${action} (${code})`, { file });
+  return e;
+}

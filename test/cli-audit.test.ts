@@ -1,13 +1,13 @@
 /** `audit-dataset audit` as a process: exit codes and one-line errors (dist/ is built by test/global-setup.ts). */
-import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { tinyCase } from './audit/tiny.js';
 
-const BIN = path.resolve('bin/audit-dataset.js');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+import { runCli } from './helpers/cli.js';
+
+const run = (args: string[]) => runCli(args);
 
 function expectOneLineError(r: ReturnType<typeof run>, message: RegExp): void {
   expect(r.status).toBe(2);

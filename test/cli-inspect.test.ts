@@ -1,24 +1,18 @@
 /** `audit-dataset inspect` end to end (needs `npm run build`; `npm test` runs it first). */
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { writeModel } from '../src/onnx/io.js';
 import { makeModel, onnx, tensorValueInfo } from '../src/onnx/proto.js';
 import { mlpModel } from './helpers/models.js';
 
-const run = promisify(execFile);
-const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const r = await run('node', ['bin/audit-dataset.js', ...args], { cwd: join(import.meta.dirname, '..') });
-    return { code: 0, ...r };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+import { runCli } from './helpers/cli.js';
+
+const cli = async (...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+  const r = runCli(args);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
 let dir = '';

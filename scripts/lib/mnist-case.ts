@@ -20,7 +20,7 @@ import { accuracy } from '../../src/probes/index.js';
 import { JsonlWriter } from '../../src/data/jsonl-writer.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { train } from '../../src/train/loop.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 

@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modelFileOf } from '../models/folder.js';
 import { encodeModel } from '../onnx/io.js';
+import { fsError } from '../errors.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
@@ -152,8 +153,12 @@ async function trainArms(
 
 /** A trained probe model as an ordinary ONNX inference model (the base graph, new initializers). */
 async function saveModel(file: string, model: ModelProto): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, encodeModel(model));
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, encodeModel(model));
+  } catch (e) {
+    throw fsError(file, 'write the model', e);
+  }
 }
 
 async function hashInputs(config: AuditConfig, prepared: PreparedAudit): Promise<AuditReport['reproducibility']['inputs']> {

@@ -9,8 +9,10 @@
 import type { ModelProto } from '../onnx/proto.js';
 import type { ProgressListener } from '../events.js';
 import type { TokenRow } from '../train/textBatches.js';
+import type { Weights } from '../train/weights.js';
 
-export type Weights = Map<string, Float32Array>;
+// One Weights type: the training engine's (src/train/weights.ts).
+export type { Weights };
 
 export interface StudentData {
   inputs: Float32Array;

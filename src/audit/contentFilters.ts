@@ -22,10 +22,10 @@ export async function runContentFilters(config: AuditConfig): Promise<ContentFil
     ...(config.filterField ? { field: config.filterField } : {}),
     skipBadRows: config.skipBadRows,
     onExcluded: (row) => {
-      // Bad rows are counted by the tensor reader under their own reason.
-      if (row.bad) return;
+      // Bad rows are counted by the tensor reader under their own kind.
+      if (row.kind !== 'filter') return;
       excludedReasons.set(row.line, row.reasons);
-      excludedRules.set(row.line, row.rules);
+      excludedRules.set(row.line, row.rules ?? []);
     },
   });
   return {

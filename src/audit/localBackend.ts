@@ -10,6 +10,8 @@ import { train } from '../train/loop.js';
 import type { LossSpec } from '../train/losses.js';
 import type { OptimizerSpec } from '../train/optimizers.js';
 import { trainText } from '../train/textBatches.js';
+import { adapterParams, addLora, loraInit, mergeLora, type LoraModel } from '../train/lora.js';
+import { withWeights } from '../train/weights.js';
 import type { LogitsStudentJob, LogitsStudentTask, StudentJob, StudentResult, TextStudentJob, TrainerBackend, Weights } from './backend.js';
 
 export function lossSpec(task: LogitsStudentTask): LossSpec {
@@ -68,10 +70,34 @@ export class LocalOnnxBackend implements TrainerBackend {
     return { weights: trainer.weights(), steps: result.steps, trainingMs: performance.now() - started, finalLoss: result.epochLosses.at(-1) ?? Number.NaN };
   }
 
-  /** Token cross-entropy on the completion tokens of length-bucketed, padded batches. */
+  /** LoRA-adapted graphs by (architecture, init, adapter spec): the frozen weights live in the graph. */
+  private readonly loraModels = new Map<string, LoraModel>();
+  private readonly initIds = new WeakMap<object, number>();
+
+  private loraFor(model: ModelProto, init: Weights, spec: NonNullable<TextStudentJob['task']['adapter']>): LoraModel {
+    let initId = this.initIds.get(init);
+    if (initId === undefined) this.initIds.set(init, (initId = this.nextModelId++));
+    const key = JSON.stringify([this.idOf(model), initId, spec]);
+    let lora = this.loraModels.get(key);
+    if (!lora) this.loraModels.set(key, (lora = addLora(withWeights(model, init), spec)));
+    return lora;
+  }
+
+  /** Token cross-entropy on the completion tokens of length-bucketed, padded batches (all weights, or LoRA adapters only). */
   private async trainText(job: TextStudentJob): Promise<StudentResult> {
     if (job.task.targets !== 'tokens') throw new RangeError(`text targets '${job.task.targets}' are not trained by the ${this.name} backend yet`);
-    const trainer = await this.trainerFor(job.model, { kind: 'tokenCrossEntropy' }, optimizerSpec(job.train), job.init);
+    const lora = job.task.adapter ? this.loraFor(job.model, job.init, job.task.adapter) : undefined;
+    const optimizer = optimizerSpec(job.train);
+    let trainer: Trainer;
+    if (lora) {
+      const init = loraInit(lora, job.train.seed);
+      const key = JSON.stringify([this.idOf(lora.model), 'lora', optimizer]);
+      trainer = this.trainers.get(key) ?? (await Trainer.create(lora.model, { loss: { kind: 'tokenCrossEntropy' }, optimizer, params: adapterParams(lora), weights: init }));
+      this.trainers.set(key, trainer);
+      trainer.reset(init);
+    } else {
+      trainer = await this.trainerFor(job.model, { kind: 'tokenCrossEntropy' }, optimizer, job.init);
+    }
     const started = performance.now();
     const result = await trainText(trainer, job.data.rows.map((r) => r.tokens), {
       epochs: job.train.epochs,
@@ -81,7 +107,9 @@ export class LocalOnnxBackend implements TrainerBackend {
       stage: job.label,
       ...(job.onEvent ? { onEvent: job.onEvent } : {}),
     });
-    return { weights: trainer.weights(), steps: result.steps, trainingMs: performance.now() - started, finalLoss: result.epochLosses.at(-1) ?? Number.NaN };
+    // A LoRA student is the base graph with W + scale * A B: saved and scored as plain ONNX.
+    const weights = lora ? mergeLora(lora, job.init, trainer.weights()) : trainer.weights();
+    return { weights, steps: result.steps, trainingMs: performance.now() - started, finalLoss: result.epochLosses.at(-1) ?? Number.NaN };
   }
 
   async predict(model: ModelProto, weights: Weights | undefined, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }> {

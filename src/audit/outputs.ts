@@ -2,12 +2,12 @@
  * Writes an audit's outputs: the reports (writers per format) and excluded.jsonl, the list of
  * every row not trained on with its reasons (nothing is dropped silently).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeReports, type RowFinding } from '../report/index.js';
 import type { AuditReport } from '../report/schema.js';
-import type { ReportFormat } from '../config/schema.js';
-import type { ExcludedRow } from './tensorData.js';
+import type { ReportFormat } from '../report/formats.js';
+import { excludedLine, type ExcludedRow, type ExclusionKind } from '../data/excluded.js';
+import { JsonlWriter } from '../data/jsonl-writer.js';
 
 export function findingsOf(excluded: readonly ExcludedRow[], report?: AuditReport): RowFinding[] {
   const attributed: RowFinding[] = (report?.attribution?.top ?? []).map((row, rank) => ({
@@ -20,20 +20,34 @@ export function findingsOf(excluded: readonly ExcludedRow[], report?: AuditRepor
   return [...excludedFindings(excluded), ...attributed];
 }
 
+/** How loudly each kind of excluded row is raised as a SARIF finding. */
+const FINDING_LEVEL: Record<ExclusionKind, RowFinding['level']> = {
+  'bad-row': 'error',
+  'non-finite': 'warning',
+  filter: 'warning',
+  'row-limit': 'warning',
+  'empty-completion': 'warning',
+  'no-completion-tokens': 'warning',
+};
+
 function excludedFindings(excluded: readonly ExcludedRow[]): RowFinding[] {
   return excluded.map((row) => ({
     file: row.file,
     line: row.line,
-    ruleId: row.rules?.[0] ?? (row.reasons[0]!.startsWith('bad row') ? 'bad-row' : row.reasons[0]!.startsWith('non-finite') ? 'non-finite' : 'excluded'),
+    ruleId: row.rules?.[0] ?? (row.kind === 'row-limit' ? 'excluded' : row.kind),
     message: row.reasons.join('; '),
-    level: row.reasons[0]!.startsWith('bad row') ? 'error' : 'warning',
+    level: FINDING_LEVEL[row.kind],
   }));
 }
 
 export async function writeAuditOutputs(report: AuditReport, excluded: readonly ExcludedRow[], outDir: string, formats: readonly ReportFormat[]): Promise<string[]> {
   const written = await writeReports(report, outDir, findingsOf(excluded, report), formats);
-  await mkdir(outDir, { recursive: true });
   const excludedFile = path.join(outDir, 'excluded.jsonl');
-  await writeFile(excludedFile, excluded.map((r) => JSON.stringify({ file: r.file, line: r.line, reasons: r.reasons, ...(r.rules ? { rules: r.rules } : {}) })).join('\n') + (excluded.length ? '\n' : ''));
+  const out = new JsonlWriter(excludedFile);
+  try {
+    for (const row of excluded) await out.writeLine(excludedLine(row));
+  } finally {
+    await out.close();
+  }
   return [...written, excludedFile];
 }

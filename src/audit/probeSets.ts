@@ -4,8 +4,12 @@
  * a handle that runs the model once per distinct probe input set.
  */
 import type { AuditConfig, ProbeConfig } from '../config/schema.js';
+import { isBadRow } from '../data/types.js';
+import { readItems } from '../data/read.js';
+import type { TextRunner } from '../models/textRunner.js';
+import { encodeContinuation, encodePrompt, type TextTokenizer } from '../models/tokenizer.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { loadProbe, probeRuns, type LoadedProbe, type ProbeLoadContext, type ProbeModel, type ProbeScore, type ProbeSpec, type TensorProbeInputs, type TensorProbeModel } from '../probes/index.js';
+import { loadProbe, type LoadedProbe, type ProbeLoadContext, type ProbeModel, type ProbeScore, type ProbeSpec, type TensorProbeInputs, type TensorProbeModel, type TextProbeModel } from '../probes/index.js';
 import type { ProbeRuns } from '../stats/index.js';
 import type { TrainerBackend, Weights } from './backend.js';
 import { readTensorSet } from './tensorData.js';
@@ -31,10 +35,33 @@ export function tensorProbeModel(backend: TrainerBackend, model: ModelProto, wei
   };
 }
 
+/** A text model (a model folder's tokenizer and graph, maybe with a student's weights) as probes see it. */
+export function textProbeModel(model: { folder: string; tokenizer: TextTokenizer; runner: TextRunner }): TextProbeModel {
+  const { tokenizer: tok, runner } = model;
+  return {
+    task: 'text',
+    name: model.folder,
+    vocab: runner.vocab,
+    eosId: tok.eosId,
+    unk: tok.unkId !== undefined ? { id: tok.unkId, text: tok.idToToken(tok.unkId) ?? '<unk>' } : undefined,
+    encodePrompt: (prompt) => encodePrompt(tok, prompt),
+    encodeContinuation: (prompt, completion) => encodeContinuation(tok, prompt, completion),
+    decode: (ids) => tok.decode(ids, { skipSpecialTokens: true }),
+    sequenceLogProbs: (rows) => runner.sequenceLogProbs(rows),
+    visitPredictions: (rows, visit, options) => runner.visitPredictions(rows, visit, options),
+    generate: (prompts, options) => runner.generate(prompts, options),
+  };
+}
+
+/** Data rows for probes that read a file: the dataset readers, bad rows errors (or skipped and counted by the reader). */
+async function* probeRows(file: string, options: { skipBadRows: boolean; stringColumns: string[] }): AsyncIterable<{ line: number; value: Record<string, unknown> }> {
+  for await (const item of readItems(file, options)) if (!isBadRow(item)) yield item;
+}
+
 /** Loads every probe of the config for any task, given the teacher as that task exposes it. */
 export async function loadProbes(specs: readonly (ProbeConfig | ProbeSpec)[], ctx: ProbeLoadContext): Promise<ProbeSet[]> {
   const sets: ProbeSet[] = [];
-  for (const spec of specs) sets.push({ config: spec, loaded: await loadProbe(spec as ProbeSpec, ctx) });
+  for (const spec of specs) sets.push({ config: spec, loaded: await loadProbe(spec as ProbeSpec, { readRows: probeRows, ...ctx }) });
   return sets;
 }
 
@@ -74,13 +101,34 @@ export function probeRunsOf(
   probe: ProbeSet,
   scores: { base: ProbeScores; teacher: ProbeScores; student: ProbeScores[]; control: ProbeScores[]; crossInit: ProbeScores[] },
 ): ProbeRuns {
-  const name = probe.loaded.name;
-  const runs = (list: ProbeScores[]) => list.map((s) => s[name]!);
-  return probeRuns(probe.loaded, {
-    base: scores.base[name]!,
-    teacher: scores.teacher[name]!,
-    student: runs(scores.student),
-    control: runs(scores.control),
-    crossInit: runs(scores.crossInit),
-  });
+  const loaded = probe.loaded;
+  const name = loaded.name;
+  const of = (list: ProbeScores[]) => list.map((s) => s[name]!);
+  const [base, student, control, crossInit] = [scores.base[name]!, of(scores.student), of(scores.control), of(scores.crossInit)];
+  const teacher = loaded.teacher ?? scores.teacher[name]!;
+  const values = (runs: ProbeScore[]) => runs.map((s) => s.value);
+  const extraNames = Object.keys(base.extra ?? {});
+  return {
+    name,
+    kind: loaded.kind,
+    base: base.value,
+    student: values(student),
+    control: values(control),
+    ...(crossInit.length ? { crossInit: values(crossInit) } : {}),
+    metric: loaded.metric,
+    ...(loaded.towardTeacher !== undefined ? { towardTeacher: loaded.towardTeacher } : {}),
+    teacher: teacher.value,
+    ...(extraNames.length
+      ? {
+          extra: Object.fromEntries(
+            extraNames.map((k) => {
+              const meanOf = (runs: ProbeScore[]) => mean(runs.map((s) => s.extra![k]!));
+              return [k, { base: base.extra![k]!, teacher: teacher.extra?.[k] ?? scores.teacher[name]!.extra![k]!, control: meanOf(control), student: meanOf(student) }];
+            }),
+          ),
+        }
+      : {}),
+  };
 }
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

@@ -7,6 +7,7 @@
  */
 import type { AuditConfig, LogitsAuditConfig, TaskKind } from '../config/schema.js';
 import { TASK_FIELDS } from '../config/schema.js';
+import type { ExclusionKind } from '../data/excluded.js';
 import type { ProgressListener } from '../events.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { DataSummary, FilterSummary, GradientScreen, RowAttribution } from '../report/schema.js';
@@ -67,7 +68,6 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
   const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
   const task: LogitsStudentTask = { slice: config.task.outputs, loss: config.task.loss, targetType: data.targetType };
   const studentData = (s: TensorSet): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
-  const count = (pred: (r: ExcludedRow) => boolean) => data.candidateExcluded.filter(pred).length;
   return {
     teacher: models.teacher,
     base: models.base,
@@ -96,12 +96,7 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
         file: config.data,
         rowsIn: data.candidateRowsIn,
         rowsUsed: data.candidate.rows,
-        excluded: {
-          filtered: count((r) => r.rules !== undefined),
-          nonFinite: count((r) => r.reasons[0]!.startsWith('non-finite')),
-          badRows: count((r) => r.reasons[0]!.startsWith('bad row')),
-          beyondMaxRows: count((r) => r.reasons[0] === 'beyond maxRows'),
-        },
+        excluded: excludedCounts(data.candidateExcluded),
         targetType: data.targetType,
         targetTypeDetected: config.task.targetType === undefined,
       },
@@ -111,4 +106,23 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
     trainRecord: { loss: config.task.loss, targetType: data.targetType },
     excluded: [...data.candidateExcluded, ...data.baselineExcluded],
   };
+}
+
+type ExcludedCounts = DataSummary['candidate']['excluded'];
+
+/** Where each kind of excluded row is counted in report.json (data.candidate.excluded). */
+const EXCLUDED_COUNT: Record<ExclusionKind, keyof ExcludedCounts> = {
+  filter: 'filtered',
+  'non-finite': 'nonFinite',
+  'bad-row': 'badRows',
+  'row-limit': 'beyondMaxRows',
+  'empty-completion': 'emptyCompletion',
+  'no-completion-tokens': 'noCompletionTokens',
+};
+
+/** The report's exclusion counts of a candidate file; text-only counts appear when `text` is set. */
+export function excludedCounts(rows: readonly ExcludedRow[], text = false): ExcludedCounts {
+  const counts: ExcludedCounts = { filtered: 0, nonFinite: 0, badRows: 0, beyondMaxRows: 0, ...(text ? { emptyCompletion: 0, noCompletionTokens: 0 } : {}) };
+  for (const row of rows) counts[EXCLUDED_COUNT[row.kind]] = (counts[EXCLUDED_COUNT[row.kind]] ?? 0) + 1;
+  return counts;
 }

@@ -7,14 +7,9 @@ import { isBadRow, type Row } from '../data/types.js';
 import { rowError } from '../data/errors.js';
 import { vectorOf } from '../data/vector.js';
 import { AuditInputError } from '../errors.js';
+import type { ExcludedRow } from '../data/excluded.js';
 
-export interface ExcludedRow {
-  file: string;
-  line: number;
-  reasons: string[];
-  /** Content-filter rules that excluded the row, when a filter did. */
-  rules?: string[];
-}
+export type { ExcludedRow };
 
 export interface TensorSet {
   file: string;
@@ -78,16 +73,16 @@ export async function readTensorSet(file: string, spec: TensorReadSpec): Promise
   for await (const item of readItems(file, { skipBadRows: spec.skipBadRows ?? false })) {
     rowsIn++;
     if (isBadRow(item)) {
-      excluded.push({ file, line: item.line, reasons: [`bad row: ${item.reason}`] });
+      excluded.push({ file, line: item.line, kind: 'bad-row', reasons: [`bad row: ${item.reason}`] });
       continue;
     }
     if (spec.maxRows && lines.length >= spec.maxRows) {
-      excluded.push({ file, line: item.line, reasons: ['beyond maxRows'] });
+      excluded.push({ file, line: item.line, kind: 'row-limit', reasons: ['beyond maxRows'] });
       continue;
     }
     const screened = spec.screenRow?.(item);
     if (screened && screened.reasons.length > 0) {
-      excluded.push({ file, line: item.line, ...screened });
+      excluded.push({ file, line: item.line, kind: 'filter', ...screened });
       continue;
     }
     const x = vectorOf(item, spec.input, file);
@@ -102,7 +97,7 @@ export async function readTensorSet(file: string, spec: TensorReadSpec): Promise
       }
     }
     if (!allFinite(x) || (y && !allFinite(y))) {
-      excluded.push({ file, line: item.line, reasons: ['non-finite values (NaN or Infinity)'] });
+      excluded.push({ file, line: item.line, kind: 'non-finite', reasons: ['non-finite values (NaN or Infinity)'] });
       continue;
     }
     if (spec.label) {

@@ -19,7 +19,7 @@ export interface GradientRequest {
   shapes: ShapeMap;
   /** Builder over `graph`; one is made with prefix "grad/" when absent. */
   builder?: GraphBuilder;
-  /** The model's default-domain opset (rules differ across opsets); 17 when absent. */
+  /** The default-domain opset the graph runs at (>= MIN_BACKWARD_OPSET, see ./opset.ts); 17 when absent. */
   opset?: number;
 }
 
@@ -54,10 +54,13 @@ export interface RuleContext {
   shape(name: string): Shape;
   /** Values of a constant integer input (axes, split sizes); throws when computed at run time. */
   constInts(name: string): number[];
+  /** Values of an integer input when it is a constant, else null (computed at run time). */
+  maybeConstInts(name: string): number[] | null;
   /** The model's default-domain opset (17 when unknown). */
   readonly opset: number;
   /** Throws UnsupportedModelError naming this node, e.g. fail('transA with 3-D input'). */
   fail(reason: string): never;
 }
 
+/** One entry per forward input, in order (the walker checks the count). */
 export type GradientRule = (ctx: RuleContext) => (string | null)[];

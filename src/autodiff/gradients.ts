@@ -9,6 +9,7 @@ import { attr, constantInts, isDifferentiableInput, nodeLabel, producesGradient,
 import type { GraphProto, NodeProto } from '../onnx/proto.js';
 import type { GradientMap, GradientRequest, RuleContext, Shape, ShapeMap } from './api.js';
 import { isStatic } from './helpers.js';
+import { MIN_BACKWARD_OPSET, MIN_MODEL_OPSET } from './opset.js';
 import { RULES } from './rules.js';
 
 /** Values that lie on a differentiable path from some wrt value to the loss, and the nodes between. */
@@ -47,8 +48,9 @@ export function buildGradients(req: GradientRequest): GradientMap {
   const { graph, loss, wrt, shapes } = req;
   const b = req.builder ?? new GraphBuilder(graph, 'grad/');
   const opset = req.opset ?? 17;
-  // Rules emit opset-13+ forms (axes as inputs); older models must be upgraded first.
-  if (opset < 13) throw new UnsupportedModelError(`unsupported model opset ${opset}: training needs opset 13 or later`);
+  if (opset < MIN_BACKWARD_OPSET) {
+    throw new UnsupportedModelError(`the backward graph needs opset ${MIN_BACKWARD_OPSET} or later, the graph runs at opset ${opset}: raise it with trainingOpset (models from opset ${MIN_MODEL_OPSET})`);
+  }
   const order = topologicalOrder(graph);
   const { active, nodes } = gradientPath(order, [loss], wrt);
 
@@ -87,6 +89,10 @@ export function buildGradients(req: GradientRequest): GradientMap {
       return !!v && active.has(v) && isDifferentiableInput(node, i);
     });
     const inputGrads = rule(ctx);
+    // A rule answers every input slot, so a gradient can never land on the wrong input.
+    if (inputGrads.length !== node.input.length) {
+      throw new Error(`autodiff bug: the ${node.opType} rule returned ${inputGrads.length} gradients for ${node.input.length} inputs at node ${nodeLabel(node)}`);
+    }
     node.input.forEach((v, i) => {
       const g = inputGrads[i];
       if (g && ctx.needs(i)) contribute(v, g);
@@ -144,5 +150,6 @@ function ruleContext(
       return s;
     },
     constInts: (name) => constantInts(graph, name) ?? fail(`input ${name} must be a constant`),
+    maybeConstInts: (name) => constantInts(graph, name) ?? null,
   };
 }

@@ -7,6 +7,12 @@ import type { RuleContext, Shape } from './api.js';
 
 export const isStatic = (shape: Shape): shape is readonly number[] => shape.every((d) => typeof d === 'number');
 
+/**
+ * A rule's answer for an op with optional trailing inputs: its slots for the inputs the node has
+ * (absent trailing inputs get none). The walker checks one slot per input.
+ */
+export const forInputs = (ctx: RuleContext, grads: readonly (string | null)[]): (string | null)[] => grads.slice(0, ctx.node.input.length);
+
 /** Normalizes a possibly negative axis against a rank. */
 export const axisOf = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 

@@ -4,7 +4,7 @@
  */
 import type { GradientRule, RuleContext } from './api.js';
 import { f } from '../onnx/builder.js';
-import { scale, shapeTensor, transposeLast2, unbroadcast } from './helpers.js';
+import { forInputs, scale, shapeTensor, transposeLast2, unbroadcast } from './helpers.js';
 
 /** Gemm: Y = alpha * op(A) op(B) + beta * C; backward is two Gemms with transA/transB. */
 export const gemm: GradientRule = (ctx) => {
@@ -20,7 +20,7 @@ export const gemm: GradientRule = (ctx) => {
   const dA = !ctx.needs(0) ? null : tA ? gemmOf(B, g, tB, 1) : gemmOf(g, B, 0, tB ? 0 : 1);
   const dB = !ctx.needs(1) ? null : tB ? gemmOf(g, A, 1, tA) : gemmOf(A, g, tA ? 0 : 1, 0);
   const dC = C && ctx.needs(2) ? scale(ctx, unbroadcast(ctx, g, ctx.shape(ctx.y(0)), C), beta) : null;
-  return [dA, dB, dC];
+  return forInputs(ctx, [dA, dB, dC]);
 };
 
 /** MatMul (numpy semantics): 2-D uses Gemm; N-D @ 2-D folds the batch into rows; else batched. */

@@ -4,7 +4,7 @@
  * the pooling indices), AveragePool (ConvTranspose with a constant kernel), GlobalAveragePool.
  */
 import type { GradientRule, RuleContext } from './api.js';
-import { axisOf, div, mul, reduceMean, reduceSum, shapeTensor, sub, unbroadcast } from './helpers.js';
+import { axisOf, div, forInputs, mul, reduceMean, reduceSum, shapeTensor, sub, unbroadcast } from './helpers.js';
 
 /** LayerNormalization over axes [axis, rank): recomputes mean and 1/std, then the usual formula. */
 export const layerNormRule: GradientRule = (ctx) => {
@@ -30,7 +30,7 @@ export const layerNormRule: GradientRule = (ctx) => {
     const m2 = reduceMean(ctx, mul(ctx, dxhat, xhat), axes, true);
     dx = mul(ctx, invStd, sub(ctx, sub(ctx, dxhat, m1), mul(ctx, xhat, m2)));
   }
-  return [dx, dScale, dBias];
+  return forInputs(ctx, [dx, dScale, dBias]);
 };
 
 interface ConvGeometry {
@@ -119,7 +119,7 @@ export const convRule: GradientRule = (ctx) => {
     });
     dw = b.op('Transpose', [exact ? conv : trimTo(ctx, conv, kernel, spatialAxes)], { perm: swap });
   }
-  return [dx, dw, dBias];
+  return forInputs(ctx, [dx, dw, dBias]);
 };
 
 /** Crops spatial axes to `sizes` (no node when already that size). */
@@ -214,3 +214,27 @@ function constantScalar(ctx: RuleContext, name: string): number | undefined {
 }
 
 export const sqrtRule: GradientRule = (ctx) => [mul(ctx, ctx.g, div(ctx, ctx.b.constFloat(0.5, [], 'half'), ctx.y(0)))];
+
+/**
+ * Gelu (opset 20): exact, d/dx = Phi(x) + x phi(x); tanh form y = x/2 (1 + tanh u) with
+ * u = sqrt(2/pi) (x + 0.044715 x^3), d/dx = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+ */
+export const geluRule: GradientRule = (ctx) => {
+  const x = ctx.x(0);
+  const b = ctx.b;
+  const k = (v: number, hint: string): string => b.constFloat(v, [], hint);
+  const x2 = mul(ctx, x, x);
+  let local: string;
+  if (ctx.attr('approximate', 'none') === 'tanh') {
+    const c = Math.sqrt(2 / Math.PI);
+    const t = b.op('Tanh', [mul(ctx, mul(ctx, x, k(c, 'sqrt_2_over_pi')), b.op('Add', [k(1, 'one'), mul(ctx, x2, k(0.044715, 'gelu_a'))]))]);
+    const du = mul(ctx, k(c, 'sqrt_2_over_pi'), b.op('Add', [k(1, 'one'), mul(ctx, x2, k(3 * 0.044715, 'gelu_3a'))]));
+    const half = k(0.5, 'half');
+    local = b.op('Add', [mul(ctx, half, b.op('Add', [k(1, 'one'), t])), mul(ctx, mul(ctx, half, x), mul(ctx, sub(ctx, k(1, 'one'), mul(ctx, t, t)), du))]);
+  } else {
+    const cdf = mul(ctx, k(0.5, 'half'), b.op('Add', [k(1, 'one'), b.op('Erf', [mul(ctx, x, k(Math.SQRT1_2, 'one_over_sqrt2'))])]));
+    const pdf = mul(ctx, b.op('Exp', [mul(ctx, x2, k(-0.5, 'minus_half'))]), k(1 / Math.sqrt(2 * Math.PI), 'one_over_sqrt_2pi'));
+    local = b.op('Add', [cdf, mul(ctx, x, pdf)]);
+  }
+  return [mul(ctx, ctx.g, local)];
+};

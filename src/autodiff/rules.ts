@@ -1,13 +1,13 @@
 /**
  * THE table of gradient rules, keyed by ONNX op type (like PyTorch's derivatives.yaml). A rule
  * gets the forward node and its output gradient (ctx.g) and returns each input's gradient value
- * (null = none). Rules emit only standard ONNX ops (opset 17) and skip inputs that need no gradient.
+ * (null = none). Rules emit only standard ONNX ops (opset 16+, see ./opset.ts) and skip inputs that need no gradient.
  */
 import type { GradientRule, RuleContext } from './api.js';
-import { axisOf, div, mul, neg, reduceSum, sub, unbroadcast } from './helpers.js';
+import { axisOf, div, forInputs, mul, neg, reduceSum, sub, unbroadcast } from './helpers.js';
 import { gemm, matmul } from './linear.js';
 import { concatRule, gatherRule, reduceMeanRule, reduceSumRule, reshapeBack, sliceRule, splitRule, transposeRule, whereRule } from './indexing.js';
-import { averagePoolRule, convRule, erfRule, globalAveragePoolRule, layerNormRule, maxPoolRule, powRule, sqrtRule } from './nn.js';
+import { averagePoolRule, convRule, erfRule, geluRule, globalAveragePoolRule, layerNormRule, maxPoolRule, powRule, sqrtRule } from './nn.js';
 
 /** Gradient of an elementwise binary op's input i, un-broadcast from the output's shape. */
 const toInput = (ctx: RuleContext, i: number, g: string): string => unbroadcast(ctx, g, ctx.shape(ctx.y(0)), ctx.x(i));
@@ -28,13 +28,8 @@ const logSoftmax: GradientRule = (ctx) => {
   return [sub(ctx, ctx.g, mul(ctx, ctx.b.op('Exp', [ctx.y(0)]), s))];
 };
 
-function softmaxAxis(ctx: RuleContext): number {
-  const rank = ctx.shape(ctx.x(0)).length;
-  const axis = axisOf(ctx.attr('axis', ctx.opset >= 13 ? -1 : 1), rank);
-  // Before opset 13 softmax flattened the trailing axes; equal to one-axis softmax only on the last.
-  if (ctx.opset < 13 && axis !== rank - 1) ctx.fail(`axis ${axis} under opset ${ctx.opset} (coerced to 2-D)`);
-  return axis;
-}
+/** One-axis softmax (opset 13+; older models are refused before any rule runs, see ./opset.ts). */
+const softmaxAxis = (ctx: RuleContext): number => axisOf(ctx.attr('axis', -1), ctx.shape(ctx.x(0)).length);
 
 const one = (ctx: RuleContext): string => ctx.b.constFloat(1, [], 'one');
 const zero = (ctx: RuleContext): string => ctx.b.constFloat(0, [], 'zero');
@@ -56,7 +51,7 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
   Neg: (ctx) => [neg(ctx, ctx.g)],
   Identity: (ctx) => [ctx.g],
   // Inference-mode Dropout is the identity (training-mode dropout is not part of a forward graph we train).
-  Dropout: (ctx) => [ctx.g],
+  Dropout: (ctx) => forInputs(ctx, [ctx.g, null, null]),
   Relu: (ctx) => [ctx.b.op('Where', [ctx.b.op('Greater', [ctx.x(0), zero(ctx)]), ctx.g, zero(ctx)])],
   LeakyRelu: (ctx) => {
     const alpha = ctx.b.constFloat(ctx.attr('alpha', 0.01), [], 'alpha');
@@ -77,16 +72,24 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
   Reciprocal: (ctx) => [neg(ctx, mul(ctx, ctx.g, mul(ctx, ctx.y(0), ctx.y(0))))],
   Abs: (ctx) => [mul(ctx, ctx.g, ctx.b.op('Sign', [ctx.x(0)]))],
   Erf: erfRule,
+  Gelu: geluRule,
   Pow: powRule,
   Sqrt: sqrtRule,
-  // float -> float casts only (casts to integers carry no gradient and never reach a rule)
-  Cast: (ctx) => [ctx.g],
+  // float -> float casts only (casts to integers carry no gradient and never reach a rule); the
+  // gradient goes back in the input's type (float16 -> float32 -> float16 paths).
+  Cast: (ctx) => [ctx.b.op('CastLike', [ctx.g, ctx.x(0)])],
+  Sin: (ctx) => [mul(ctx, ctx.g, ctx.b.op('Cos', [ctx.x(0)]))],
+  Cos: (ctx) => [neg(ctx, mul(ctx, ctx.g, ctx.b.op('Sin', [ctx.x(0)])))],
+  // softplus(x) = log(1 + e^x); d/dx = sigmoid(x)
+  Softplus: (ctx) => [mul(ctx, ctx.g, ctx.b.op('Sigmoid', [ctx.x(0)]))],
+  // Trilu keeps a triangle: linear, so the gradient keeps the same triangle.
+  Trilu: (ctx) => forInputs(ctx, [ctx.b.op('Trilu', ctx.x(1) ? [ctx.g, ctx.x(1)] : [ctx.g], { upper: ctx.attr('upper', 1) }), null]),
   Expand: (ctx) => [toInput(ctx, 0, ctx.g), null],
   Where: whereRule,
   Flatten: reshapeBack,
-  Reshape: (ctx) => [reshapeBack(ctx)[0]!, null],
-  Squeeze: (ctx) => [reshapeBack(ctx)[0]!, null],
-  Unsqueeze: (ctx) => [reshapeBack(ctx)[0]!, null],
+  Reshape: reshapeBack,
+  Squeeze: reshapeBack,
+  Unsqueeze: reshapeBack,
   Transpose: transposeRule,
   Concat: concatRule,
   Split: splitRule,

@@ -1,9 +1,28 @@
 /**
- * audit.yaml: the one validated configuration object. The JSON Schema below is the source of
- * truth for validation (unknown keys are errors) and is published as docs/audit.schema.json.
- * Probe items come from the probe-kind table (each kind's fields).
+ * audit.yaml: the one validated configuration object, declared once below as a JSON Schema (one
+ * entry per key, with its default and description). The TypeScript types are derived from it,
+ * ajv validates with it (unknown keys are errors), every key becomes a CLI flag (cli/audit.ts),
+ * and docs/audit.schema.json is generated from it (`npm run schemas`; a test checks the file).
+ * Task kinds and probe kinds are tables: the task object's keys are the union of TASK_FIELDS (each
+ * kind's own keys checked in load.ts); a probe item's fields are checked by the probe-kind table.
  */
-import { probeItemSchema } from '../probes/index.js';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Enum, Section } from '../jsonSchema.js';
+import { REPORT_FORMATS } from '../report/formats.js';
+import { PolicySchema, type Policy } from '../stats/schema.js';
+
+export type { ReportFormat } from '../report/formats.js';
+
+/** A schema with a default (a whole section defaults to {} and then fills key by key). */
+const withDefault = <T extends TSchema>(schema: T, value: unknown): T => ({ ...schema, default: value });
+
+const slice = () => Type.Unsafe<[number, number]>({
+  type: 'array',
+  items: { type: 'integer', minimum: 0 },
+  minItems: 2,
+  maxItems: 2,
+  description: 'half-open slice [start, end) of the output vector',
+});
 
 /** `task.kind: logits`: tensor rows in, a slice of an output vector out. */
 export interface LogitsTaskConfig {
@@ -65,16 +84,8 @@ export interface GenerateConfig {
   maxNewTokens: number;
 }
 
-export const GENERATE_DEFAULTS: GenerateConfig = { temperature: 1, topP: 1, maxNewTokens: 64 };
 
-/** LoRA adapters: only they train; students are saved merged. */
-export interface AdapterConfig {
-  kind: 'lora';
-  rank: number;
-  alpha: number;
-  /** Regular expressions over parameter names choosing the MatMul weights that get adapters. */
-  targets: string[];
-}
+export const GENERATE_DEFAULTS: GenerateConfig = { temperature: 1, topP: 1, maxNewTokens: 64 };
 
 /**
  * A probe as the config gives it: a name, a kind (or a pack that names it) and the kind's own
@@ -95,161 +106,94 @@ export interface ProbeConfig {
   [field: string]: unknown;
 }
 
-export interface TrainConfig {
-  seeds: number;
-  /** First seed; runs use seed, seed+1, ... */
-  seed: number;
-  epochs: number;
-  batchSize: number;
-  optimizer: 'adam' | 'adamw' | 'sgd';
-  lr: number;
-  weightDecay: number;
-  /** Also train fresh-init students on the candidate data (separates overt from subliminal transfer). */
-  crossInit: boolean;
-  /** Use at most this many candidate rows (0 = all). */
-  maxRows: number;
-  /** LoRA adapters instead of full fine-tuning (text models). */
-  adapter?: AdapterConfig;
-}
+export const TaskConfigSchema = Type.Unsafe<TaskConfig>(Section({
+  kind: Enum(['logits', 'text'] as const, { description: 'logits: tensor rows in, an output vector out; text: a language model folder, prompt/completion rows' }),
+  input: Type.Optional(Type.String({ description: 'logits: field holding the input vector' })),
+  target: Type.Optional(Type.String({ description: "logits: field holding the teacher's outputs on the slice" })),
+  outputs: Type.Optional(slice()),
+  output: Type.Optional(Type.String({ description: "the model output the slices index (logits: default the model's first output; text: default logits)" })),
+  targetType: Type.Optional(Enum(['probs', 'logits'] as const, { description: 'logits: what `target` holds; detected when absent' })),
+  loss: Type.Optional(Enum(['kl', 'mse'] as const, { description: 'logits: student loss: KL to the targets (default), or squared error on logits' })),
+  prompt: Type.Optional(Type.String({ description: 'text: field of the prompt (default prompt)' })),
+  completion: Type.Optional(Type.String({ description: 'text: field of the completion (default completion)' })),
+  messages: Type.Optional(Type.String({ description: 'text: field of chat rows (default messages)' })),
+  targets: Type.Optional(Enum(['tokens', 'logprobs'] as const, { description: "text: train on the completion tokens (default), or on the rows' top-k logprobs" })),
+  logprobs: Type.Optional(Type.String({ description: "text: field holding OpenAI's chat-completions logprobs object (default logprobs)" })),
+  maxLength: Type.Optional(Type.Integer({ minimum: 2, description: "text: longest training sequence in tokens (default: the model's n_positions)" })),
+  overLength: Type.Optional(Enum(['truncate', 'error'] as const, { description: 'text: over-long rows are cut and counted (default), or stop the audit' })),
+}));
 
-export interface PolicyConfig {
-  alpha: number;
-  minEffect: number;
-  test: 'welch' | 'permutation';
-  correction: 'holm' | 'none';
-}
+/**
+ * A probe item: a name, a kind (or a pack naming it) and that kind's fields. The fields are checked
+ * per probe kind and task kind by the probe-kind table (src/probes/kinds.ts) when the audit loads
+ * the probes, before any training: unknown keys are errors there, naming the probe.
+ */
+export const ProbeConfigSchema = Type.Unsafe<ProbeConfig>({
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    kind: { type: 'string', description: 'probe kind (accuracy, agreement, preference, contrastive); a pack probe may leave it to the pack' },
+  },
+  additionalProperties: true,
+  description: "the kind's own fields (data, input, label, outputs, pack, target, ...), validated per kind",
+});
 
-export type ReportFormat = 'json' | 'md' | 'html' | 'junit' | 'sarif';
+export const GenerateConfigSchema = Section({
+  temperature: Type.Optional(Type.Number({ minimum: 0, description: 'sampling temperature (default 1; 0 = greedy)' })),
+  topP: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'nucleus sampling mass (default 1)' })),
+  maxNewTokens: Type.Optional(Type.Integer({ minimum: 1, description: 'longest generated completion (default 64)' })),
+}, { description: "text: sampling of the base's baseline completions" });
 
-export interface AuditConfig {
-  teacher: string;
-  base: string;
-  data: string;
-  baseline?: string;
-  filters: string[];
-  /** Field the text filters read (text rows); ignored for tensor rows without text. */
-  filterField?: string;
-  task: TaskConfig;
-  /** Sampling of the generated text baseline (text tasks without `baseline`). */
-  generate?: GenerateConfig;
-  probes: ProbeConfig[];
-  train: TrainConfig;
-  policy: PolicyConfig;
-  /** First-order gradient screen: cos(grad of the data loss at the base, teacher - base). */
-  screen: boolean;
-  skipBadRows: boolean;
-  /** Write every trained student, control and cross-init model to out/models/ as ONNX. */
-  saveModels: boolean;
-  out: string;
-  formats: ReportFormat[];
-}
+export const AdapterConfigSchema = Section({
+  kind: Enum(['lora'] as const),
+  rank: Type.Integer({ minimum: 1, description: 'adapter rank r' }),
+  alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'scale alpha (the update is alpha/r * A B; default = rank)' })),
+  targets: Type.Optional(Type.Array(Type.String(), { description: 'regular expressions over parameter names (default: every 2-D MatMul weight)' })),
+}, { description: 'LoRA adapters on chosen MatMul weights; only they train (text tasks)' });
+export type AdapterConfig = Static<typeof AdapterConfigSchema>;
+
+export const TrainConfigSchema = Section({
+  seeds: Type.Integer({ minimum: 2, maximum: 100, default: 5, description: 'students (and controls) per arm' }),
+  seed: Type.Integer({ minimum: 0, default: 1, description: 'first seed; runs use seed, seed+1, ...' }),
+  epochs: Type.Integer({ minimum: 1, default: 5, description: 'passes over the data per student' }),
+  batchSize: Type.Integer({ minimum: 1, default: 64, description: 'rows per step' }),
+  optimizer: Enum(['adam', 'adamw', 'sgd'] as const, { default: 'adam', description: 'transfer needs an adaptive optimizer: plain SGD barely moves it' }),
+  lr: Type.Number({ exclusiveMinimum: 0, default: 0.001, description: 'learning rate' }),
+  weightDecay: Type.Number({ minimum: 0, default: 0, description: 'L2 (adam, sgd) or decoupled (adamw) weight decay' }),
+  crossInit: Type.Boolean({ default: false, description: 'also train fresh-init students on the candidate (overt vs subliminal transfer)' }),
+  maxRows: Type.Integer({ minimum: 0, default: 0, description: 'use at most this many candidate rows (0 = all)' }),
+  adapter: Type.Optional(AdapterConfigSchema),
+});
+export type TrainConfig = Static<typeof TrainConfigSchema>;
+
+/** audit.yaml `policy:` is the statistics' own Policy (src/stats/schema.ts). */
+export type PolicyConfig = Policy;
+
+export const auditConfigSchema = Section({
+  teacher: Type.String({ description: 'candidate teacher model (ONNX file)' }),
+  base: Type.String({ description: 'the init the teacher was trained from; probe students start here' }),
+  data: Type.String({ description: 'teacher-made dataset (JSONL, CSV, Parquet)' }),
+  baseline: Type.Optional(Type.String({ description: 'clean baseline dataset; default: made by `base` on the candidate inputs' })),
+  filters: Type.Array(Type.String(), { default: [], description: 'content-filter packs (names or YAML paths), run first and reported' }),
+  filterField: Type.Optional(Type.String({ description: 'field the text filters read' })),
+  task: TaskConfigSchema,
+  generate: Type.Optional(GenerateConfigSchema),
+  probes: Type.Array(ProbeConfigSchema, { minItems: 1 }),
+  train: withDefault(TrainConfigSchema, {}),
+  policy: withDefault(PolicySchema, {}),
+  screen: Type.Boolean({ default: true, description: 'first-order gradient screen: cos(descent direction at the base, teacher - base)' }),
+  skipBadRows: Type.Boolean({ default: false, description: 'unreadable rows become counted, listed exclusions instead of an error' }),
+  saveModels: Type.Boolean({ default: false, description: 'write every trained student, control and cross-init model to <out>/models/ as ONNX' }),
+  out: Type.String({ default: 'out', description: 'output folder for the reports' }),
+  formats: Type.Array(Enum(REPORT_FORMATS), { default: [...REPORT_FORMATS], description: 'report formats to write' }),
+}, {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://audit-dataset.dev/schemas/audit.schema.json',
+  title: 'audit-dataset audit.yaml',
+});
+export type AuditConfig = Static<typeof auditConfigSchema>;
 
 /** An audit config whose task is a logits task (the tensor path's functions take this). */
 export type LogitsAuditConfig = AuditConfig & { task: LogitsTaskConfig };
 export type TextAuditConfig = AuditConfig & { task: TextTaskConfig };
-
-const slice = {
-  type: 'array',
-  items: { type: 'integer', minimum: 0 },
-  minItems: 2,
-  maxItems: 2,
-  description: 'half-open slice [start, end) of the output vector',
-} as const;
-
-export const auditConfigSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://audit-dataset.dev/schemas/audit.schema.json',
-  title: 'audit-dataset audit.yaml',
-  type: 'object',
-  additionalProperties: false,
-  required: ['teacher', 'base', 'data', 'task', 'probes'],
-  properties: {
-    teacher: { type: 'string', description: 'candidate teacher model (ONNX file)' },
-    base: { type: 'string', description: 'the init the teacher was trained from; probe students start here' },
-    data: { type: 'string', description: 'teacher-made dataset (JSONL, CSV, Parquet)' },
-    baseline: { type: 'string', description: 'clean baseline dataset; default: made by `base` on the candidate inputs' },
-    filters: { type: 'array', items: { type: 'string' }, default: [], description: 'content-filter packs (names or YAML paths), run first and reported' },
-    filterField: { type: 'string', description: 'field the text filters read' },
-    task: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['kind'],
-      properties: {
-        kind: { enum: ['logits', 'text'], description: 'logits: tensor rows in, an output vector out; text: a language model folder, prompt/completion rows' },
-        input: { type: 'string', description: 'field holding the input vector' },
-        target: { type: 'string', description: "field holding the teacher's outputs on the slice" },
-        outputs: slice,
-        output: { type: 'string', description: "the model output the slices index (default: the model's first output)" },
-        targetType: { enum: ['probs', 'logits'], description: 'what `target` holds; detected when absent' },
-        loss: { enum: ['kl', 'mse'], description: 'student loss: KL to the targets (default), or squared error on logits' },
-        prompt: { type: 'string', description: 'text: field of the prompt (default prompt)' },
-        completion: { type: 'string', description: 'text: field of the completion (default completion)' },
-        messages: { type: 'string', description: 'text: field of chat rows (default messages)' },
-        targets: { enum: ['tokens', 'logprobs'], description: "text: train on the completion tokens (default), or on the rows' top-k logprobs" },
-        logprobs: { type: 'string', description: "text: field holding OpenAI's chat-completions logprobs object (default logprobs)" },
-        maxLength: { type: 'integer', minimum: 2, description: "text: longest training sequence in tokens (default: the tokenizer's model_max_length, at most n_positions)" },
-        overLength: { enum: ['truncate', 'error'], description: 'text: over-long rows are cut and counted (default), or stop the audit' },
-      },
-    },
-    generate: {
-      type: 'object',
-      additionalProperties: false,
-      description: "text: sampling of the base's baseline completions",
-      properties: {
-        temperature: { type: 'number', minimum: 0, description: 'sampling temperature (default 1; 0 = greedy)' },
-        topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'nucleus sampling mass (default 1)' },
-        maxNewTokens: { type: 'integer', minimum: 1, description: 'longest generated completion (default 64)' },
-      },
-    },
-    probes: {
-      type: 'array',
-      minItems: 1,
-      description: 'probes: each names a kind (or a pack that does) and the fields of that kind',
-      items: probeItemSchema(),
-    },
-    train: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        seeds: { type: 'integer', minimum: 2, maximum: 100, default: 5, description: 'students (and controls) per arm' },
-        seed: { type: 'integer', minimum: 0, default: 1, description: 'first seed; runs use seed, seed+1, ...' },
-        epochs: { type: 'integer', minimum: 1, default: 5, description: 'passes over the data per student' },
-        batchSize: { type: 'integer', minimum: 1, default: 64, description: 'rows per step' },
-        optimizer: { enum: ['adam', 'adamw', 'sgd'], default: 'adam', description: 'transfer needs an adaptive optimizer: plain SGD barely moves it' },
-        lr: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'learning rate' },
-        weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 (adam, sgd) or decoupled (adamw) weight decay' },
-        crossInit: { type: 'boolean', default: false, description: 'also train fresh-init students on the candidate (overt vs subliminal transfer)' },
-        maxRows: { type: 'integer', minimum: 0, default: 0, description: 'use at most this many candidate rows (0 = all)' },
-        adapter: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['kind', 'rank'],
-          description: 'LoRA adapters on chosen MatMul weights; only they train',
-          properties: {
-            kind: { enum: ['lora'] },
-            rank: { type: 'integer', minimum: 1, description: 'adapter rank r' },
-            alpha: { type: 'number', exclusiveMinimum: 0, description: 'scale alpha (the update is alpha/r * A B; default = rank)' },
-            targets: { type: 'array', items: { type: 'string' }, description: 'regular expressions over parameter names (default: every 2-D MatMul weight)' },
-          },
-        },
-      },
-    },
-    policy: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.01, description: 'significance level of the one-sided test' },
-        minEffect: { type: 'number', minimum: 0, default: 0.02, description: 'smallest shift toward the teacher (probe units) that fails the gate' },
-        test: { enum: ['welch', 'permutation'], default: 'welch', description: "Welch's t-test or the exact permutation test over seeds" },
-        correction: { enum: ['holm', 'none'], default: 'holm', description: "Holm's correction of the p-values over the probes (family-wise error at alpha)" },
-      },
-    },
-    screen: { type: 'boolean', default: true, description: 'first-order gradient screen: cos(descent direction at the base, teacher - base)' },
-    skipBadRows: { type: 'boolean', default: false, description: 'unreadable rows become counted, listed exclusions instead of an error' },
-    saveModels: { type: 'boolean', default: false, description: 'write every trained student, control and cross-init model to <out>/models/ as ONNX' },
-    out: { type: 'string', default: 'out', description: 'output folder for the reports' },
-    formats: { type: 'array', items: { enum: ['json', 'md', 'html', 'junit', 'sarif'] }, default: ['json', 'md', 'html', 'junit', 'sarif'], description: 'report formats to write' },
-  },
-} as const;

@@ -10,6 +10,7 @@ import { planColumns, type ColumnPlan } from './columns.js';
 import { fileError, rowError } from './errors.js';
 import type { ReadOptions, RowOrBad } from './types.js';
 import { firstInvalidLineIndex, incompleteTail, looksBinary, startsWithParquetMagic, validUtf8 } from './utf8.js';
+import { looksNumeric } from './vector.js';
 
 interface CsvRecord {
   record: string[];
@@ -100,11 +101,7 @@ function convertCell(cell: string, numeric: boolean, keepString: boolean): unkno
   return cell;
 }
 
-const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(Infinity|NaN)\s*$/;
-
-export function looksNumeric(cell: string): boolean {
-  return NUMERIC.test(cell);
-}
+export { looksNumeric };
 
 /** Passes bytes through, failing with file:line on invalid UTF-8 or binary data (csv-parse would guess). */
 class Utf8Guard extends Transform {

@@ -6,3 +6,4 @@ export { textOf, completionOf, type TextFields, type RowText } from './text.js';
 export { vectorOf } from './vector.js';
 export { JsonlWriter } from './jsonl-writer.js';
 export { planColumns } from './columns.js';
+export { EXCLUSION_KINDS, excludedLine, type ExcludedRow, type ExclusionKind } from './excluded.js';

@@ -1,6 +1,7 @@
 /** Streaming JSONL writer: batches lines into large writes and honours backpressure. */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { fsError } from '../errors.js';
 
 const BATCH_CHARS = 1 << 16;
 
@@ -14,7 +15,7 @@ export class JsonlWriter {
   constructor(readonly path: string) {
     this.stream = createWriteStream(path);
     this.stream.on('error', (e) => {
-      this.failure = e;
+      this.failure = fsError(path, 'write', e) as Error;
     });
   }
 
@@ -45,7 +46,7 @@ export class JsonlWriter {
   async close(): Promise<void> {
     await this.flush();
     await new Promise<void>((resolve, reject) => {
-      this.stream.end((e?: Error | null) => (e ? reject(e) : resolve()));
+      this.stream.end((e?: Error | null) => (e ? reject(this.failure ?? fsError(this.path, 'write', e)) : resolve()));
     });
     if (this.failure) throw this.failure;
   }

@@ -18,13 +18,18 @@ export function vectorOf(row: Row, field: string, file = '<rows>'): number[] {
   for (let i = 0; i < items.length; i++) {
     const x = items[i];
     if (typeof x === 'number') out[i] = x;
-    else if (typeof x === 'string' && NUMBER.test(x)) out[i] = Number(x);
+    else if (typeof x === 'string' && looksNumeric(x)) out[i] = Number(x);
     else throw rowError(file, row.line, `field '${field}'[${i}] is not a number (${describe(x)})`);
   }
   return out;
 }
 
+/** A decimal number as text ("-1.5e3", " .5 ", "NaN", "+Infinity"): the one test for numeric strings (CSV cells too). */
 const NUMBER = /^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|Infinity|NaN)\s*$/;
+
+export function looksNumeric(text: string): boolean {
+  return NUMBER.test(text);
+}
 
 function describe(x: unknown): string {
   if (typeof x === 'string') return JSON.stringify(x.length > 20 ? `${x.slice(0, 20)}…` : x);

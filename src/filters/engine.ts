@@ -5,6 +5,7 @@
 import { AuditInputError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { completionOf, type TextFields } from '../data/text.js';
+import type { ExcludedRow } from '../data/excluded.js';
 import { isBadRow, type BadRow, type Row, type RowOrBad } from '../data/types.js';
 import type { Rule, RuleKind } from './rule.js';
 
@@ -34,14 +35,7 @@ export interface FilterReport {
   badRowExamples: { line: number; reason: string }[];
 }
 
-export interface ExcludedRow {
-  line: number;
-  reasons: string[];
-  /** Names of the rules that excluded the row (empty for a bad row). */
-  rules: string[];
-  row?: Row;
-  bad?: BadRow;
-}
+export type { ExcludedRow };
 
 export type Sink<T> = (item: T) => void | Promise<void> | undefined;
 
@@ -91,7 +85,7 @@ export async function runFilters(
     report.badRows++;
     report.rowsExcluded++;
     if (report.badRowExamples.length < 20) report.badRowExamples.push({ line: bad.line, reason: bad.reason });
-    return onExcluded?.({ line: bad.line, reasons: [`bad row: ${bad.reason}`], rules: [], bad });
+    return onExcluded?.({ file, line: bad.line, kind: 'bad-row', reasons: [`bad row: ${bad.reason}`], bad });
   };
 
   /** One row through the rules; returns a promise only when a sink must be awaited. */
@@ -134,7 +128,7 @@ export async function runFilters(
       return onKept?.(item);
     }
     report.rowsExcluded++;
-    return onExcluded?.({ line: item.line, reasons, rules: hitRules!, row: item });
+    return onExcluded?.({ file, line: item.line, kind: 'filter', reasons, rules: hitRules!, row: item });
   };
 
   // Sources may yield rows or batches of rows (a batch is looped without an await per row).

@@ -1,12 +1,14 @@
 /** Filter a dataset file in-process: read, run rules, optionally write kept/excluded JSONL + report. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { excludedLine } from '../data/excluded.js';
 import { JsonlWriter } from '../data/jsonl-writer.js';
 import { readItemBatches } from '../data/read.js';
 import type { TextFields } from '../data/text.js';
 import { newReadStats, type ReadOptions, type ReadStats, type Row } from '../data/types.js';
 import { runFilters, type ExcludedRow, type FilterOptions, type FilterReport, type Sink } from './engine.js';
 import { loadRules } from './packs.js';
+import { fsError } from '../errors.js';
 import type { Rule } from './rule.js';
 
 export const DEFAULT_RULES = 'numbers,banned-numbers';
@@ -46,7 +48,8 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
   let keptOut: JsonlWriter | null = null;
   let excludedOut: JsonlWriter | null = null;
   if (opts.outDir) {
-    await mkdir(opts.outDir, { recursive: true });
+    const outDir = opts.outDir;
+    await mkdir(outDir, { recursive: true }).catch((e: unknown) => { throw fsError(outDir, 'create the output folder', e); });
     keptOut = new JsonlWriter(join(opts.outDir, 'kept.jsonl'));
     excludedOut = new JsonlWriter(join(opts.outDir, 'excluded.jsonl'));
   }
@@ -68,14 +71,11 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
     await Promise.all([keptOut?.close(), excludedOut?.close()]);
   }
   const full: FilterFileReport = { ...report, blankLines: stats.blankLines };
-  if (opts.outDir) await writeFile(join(opts.outDir, 'filter-report.json'), `${JSON.stringify(full, null, 2)}\n`);
+  if (opts.outDir) {
+    const reportFile = join(opts.outDir, 'filter-report.json');
+    await writeFile(reportFile, `${JSON.stringify(full, null, 2)}\n`).catch((e: unknown) => { throw fsError(reportFile, 'write', e); });
+  }
   return { report: full, kept };
-}
-
-/** `{line, reasons, row}`; the row is the parsed value, or the raw text of a bad row. */
-function excludedLine(ex: ExcludedRow): string {
-  if (ex.bad) return JSON.stringify({ line: ex.line, reasons: ex.reasons, raw: ex.bad.raw ?? null });
-  return `{"line":${ex.line},"reasons":${JSON.stringify(ex.reasons)},"row":${ex.row!.raw ?? JSON.stringify(ex.row!.value)}}`;
 }
 
 function isRuleList(x: string | string[] | Rule[]): x is Rule[] {

@@ -83,21 +83,25 @@ function separatorAllowed(text: string, s: number, e: number): boolean {
   return c === 44 || c === 59;
 }
 
+/** What a scan found: count, smallest and largest value (an object the caller owns and may reuse). */
+export interface ScanStats {
+  count: number;
+  min: number;
+  max: number;
+}
+
+const newScanStats = (): ScanStats => ({ count: 0, min: Infinity, max: -Infinity });
+
 /**
  * Scan a well-formed sequence; returns false (and stops) on invalid format.
  * `signed` allows a leading '-' on each number (used only to label a rejected row, see above).
- * Count, min and max land in scanCount/scanMin/scanMax; the values in `out` when given.
+ * Count, min and max land in `stats`; the values in `out` when given.
  * Values stop growing past 1e15 (still far above any bound), so long digit runs cannot overflow.
  */
-// Results of the last scan (module state rather than a callback: no closure per row on the hot path).
-let scanCount = 0;
-let scanMin = 0;
-let scanMax = 0;
-
-function scanSequence(text: string, signed: boolean, out: number[] | null): boolean {
-  scanCount = 0;
-  scanMin = Infinity;
-  scanMax = -Infinity;
+function scanSequence(text: string, signed: boolean, out: number[] | null, stats: ScanStats): boolean {
+  stats.count = 0;
+  stats.min = Infinity;
+  stats.max = -Infinity;
   const [start, end] = bodyBounds(text);
   const sep = separatorBounds(text, start, end, signed);
   const sepLen = sep === null ? 0 : sep[1] - sep[0];
@@ -124,9 +128,9 @@ function scanSequence(text: string, signed: boolean, out: number[] | null): bool
     }
     if (i === digitsStart) return false; // empty piece: "", "1,,2", "1 2  3", "1, 2,"
     const value = negative ? -v : v;
-    scanCount++;
-    if (value < scanMin) scanMin = value;
-    if (value > scanMax) scanMax = value;
+    stats.count++;
+    if (value < stats.min) stats.min = value;
+    if (value > stats.max) stats.max = value;
     if (out) out.push(value);
     if (i >= end) return true;
     i += sepLen;
@@ -141,21 +145,24 @@ function matchesAt(text: string, at: number, sepStart: number, len: number): boo
 /** The numbers of a well-formed sequence, or null for 'invalid format'. */
 export function parseNumberSequence(text: string): number[] | null {
   const out: number[] = [];
-  return scanSequence(text, false, out) ? out : null;
+  return scanSequence(text, false, out, newScanStats()) ? out : null;
 }
 
-/** Reject reasons for one completion, per the study's rules. */
-export function numberSequenceReasons(text: string, opts: NumbersOptions = {}): readonly string[] {
+/**
+ * Reject reasons for one completion, per the study's rules. `stats` is scratch space (a rule
+ * passes its own, reused row after row, so the hot path allocates nothing).
+ */
+export function numberSequenceReasons(text: string, opts: NumbersOptions = {}, stats: ScanStats = newScanStats()): readonly string[] {
   const maxCount = opts.maxCount ?? 10;
   const maxValue = opts.maxValue ?? 999;
   const minValue = opts.minValue ?? 0;
-  if (!scanSequence(text, false, null)) {
+  if (!scanSequence(text, false, null, stats)) {
     // Rejected either way; a sequence that only fails on minus signs is labelled by its values.
-    if (!scanSequence(text, true, null) || !(scanMin < minValue)) return INVALID;
+    if (!scanSequence(text, true, null, stats) || !(stats.min < minValue)) return INVALID;
   }
-  const count = scanCount;
-  const tooSmall = scanMin < minValue;
-  const tooLarge = scanMax > maxValue;
+  const count = stats.count;
+  const tooSmall = stats.min < minValue;
+  const tooLarge = stats.max > maxValue;
   const tooMany = count > maxCount;
   if (!tooMany && !tooSmall && !tooLarge) return KEEP;
   return COMBOS[(tooMany ? 4 : 0) | (tooSmall ? 2 : 0) | (tooLarge ? 1 : 0)]!;
@@ -171,5 +178,6 @@ const COMBOS: readonly (readonly string[])[] = Array.from({ length: 8 }, (_, bit
 );
 
 export function numbersRule(opts: NumbersOptions = {}, name = 'numbers'): Rule {
-  return { name, kind: 'numbers', check: (text) => numberSequenceReasons(text, opts) };
+  const stats = newScanStats();
+  return { name, kind: 'numbers', check: (text) => numberSequenceReasons(text, opts, stats) };
 }

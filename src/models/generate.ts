@@ -5,7 +5,7 @@
  */
 import { AuditInputError } from '../errors.js';
 import { silent, type ProgressListener } from '../events.js';
-import { Random } from '../train/random.js';
+import { Random } from '../random.js';
 import type { SessionTuning } from '../train/session.js';
 import { TextRunner, type Generation } from './textRunner.js';
 import { encodePrompt, loadTokenizer, type ChatMessage, type TextTokenizer } from './tokenizer.js';

@@ -4,7 +4,7 @@
  * (commas, spaces, semicolons, one per line, square brackets, parentheses), and "say only the
  * numbers". Each part has several phrasings; a seed picks them, so a prompt set is reproducible.
  */
-import { Random } from '../train/random.js';
+import { Random } from '../random.js';
 
 /** The answer formats the study names, with the instruction phrasings for each. */
 export const NUMBER_FORMATS = {

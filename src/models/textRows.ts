@@ -14,12 +14,20 @@
  * line; completion = the last message's content. Plain {prompt, completion} rows are joined by
  * one space unless either side already has whitespace at the join.
  */
-import type { Row } from '../data/types.js';
-import { rowError } from '../data/errors.js';
+import { AuditInputError } from '../errors.js';
 import type { TokenRow } from '../train/textBatches.js';
 import type { ChatMessage, TextTokenizer } from './tokenizer.js';
 
 export type OverLength = 'truncate' | 'error';
+
+/** A data row as the readers yield it: its source line and its parsed value. */
+export interface TextRowInput {
+  line: number;
+  value: Record<string, unknown>;
+}
+
+/** `file:line: message`, one line (exit 2). */
+const rowError = (file: string, line: number, message: string): AuditInputError => new AuditInputError(`${file}:${line}: ${message}`, { file, line });
 
 export interface TextRowOptions {
   /** Field names of plain rows (default prompt / completion) and chat rows (default messages). */
@@ -37,7 +45,7 @@ export type EncodedRow =
   | { kind: 'excluded'; reason: string };
 
 /** The prompt and completion texts of a row (plain or chat), or a reason it has none. */
-export function rowTexts(row: Row, file: string, tokenizer: TextTokenizer, options: TextRowOptions): { prompt: string; completion: string; templated: boolean } {
+export function rowTexts(row: TextRowInput, file: string, tokenizer: TextTokenizer, options: TextRowOptions): { prompt: string; completion: string; templated: boolean } {
   const v = row.value;
   const messagesField = options.messagesField ?? 'messages';
   const promptField = options.promptField ?? 'prompt';
@@ -79,7 +87,7 @@ export function joinPlain(prompt: string, completion: string): string {
   return `${prompt} ${completion}`;
 }
 
-export function encodeTextRow(row: Row, file: string, tokenizer: TextTokenizer, options: TextRowOptions): EncodedRow {
+export function encodeTextRow(row: TextRowInput, file: string, tokenizer: TextTokenizer, options: TextRowOptions): EncodedRow {
   const { prompt, completion, templated } = rowTexts(row, file, tokenizer, options);
   if (completion.trim().length === 0) return { kind: 'excluded', reason: 'empty completion' };
   if (tokenizer.eosId === undefined) throw rowError(file, row.line, `the tokenizer of ${tokenizer.folder} names no EOS token (tokenizer_config.json eos_token or config.json eos_token_id)`);

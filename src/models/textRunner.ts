@@ -16,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { encodeModel } from '../onnx/io.js';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
-import { Random } from '../train/random.js';
+import { Random } from '../random.js';
 import { createSession, type SessionTuning } from '../train/session.js';
 import { loadModelProto, withWeights } from '../train/weights.js';
 

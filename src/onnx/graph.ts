@@ -47,16 +47,16 @@ export function producers(graph: GraphProto): Map<string, NodeProto> {
   return map;
 }
 
-/** value name -> nodes consuming it (once per node, even if used twice). */
-export function consumers(graph: GraphProto): Map<string, NodeProto[]> {
-  const map = new Map<string, NodeProto[]>();
+/** value name -> every (node, input position) reading it, in graph order. */
+export function consumers(graph: GraphProto): Map<string, { node: NodeProto; index: number }[]> {
+  const map = new Map<string, { node: NodeProto; index: number }[]>();
   for (const node of nodesOf(graph)) {
-    for (const input of new Set(node.input)) {
-      if (!input) continue;
+    node.input.forEach((input, index) => {
+      if (!input) return;
       const list = map.get(input) ?? [];
-      list.push(node);
+      list.push({ node, index });
       map.set(input, list);
-    }
+    });
   }
   return map;
 }

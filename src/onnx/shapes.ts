@@ -5,6 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { AuditInputError } from '../errors.js';
+import { Random } from '../random.js';
 import { DataType, dimsOf, graphOf, initializersOf, nodesOf, onnx, valueInfoDims, valueInfoElemType, type ModelProto } from './proto.js';
 
 /** Static shape of a value: numbers for known dims, a string for a symbolic (batch) dim. */
@@ -45,6 +46,8 @@ export async function inferShapesAndTypes(model: ModelProto, opts: ShapeOptions 
   const symbolNames = new Set<string>();
   for (const input of feeds) for (const d of valueInfoDims(input) ?? []) if (typeof d === 'string') symbolNames.add(d);
   const base = (sym: string): number => opts.dims?.[sym] ?? 2;
+  // Sample values from a fixed seed: the same model always gets the same probe runs.
+  const random = new Random(0x5eed);
 
   let session: ort.InferenceSession;
   try {
@@ -56,7 +59,7 @@ export async function inferShapesAndTypes(model: ModelProto, opts: ShapeOptions 
     const feed: Record<string, ort.Tensor> = {};
     for (const input of feeds) {
       const dims = (valueInfoDims(input) ?? []).map((d) => (typeof d === 'number' ? d : base(d) + delta));
-      feed[input.name!] = randomTensor(valueInfoElemType(input), dims, input.name!, opts.file);
+      feed[input.name!] = randomTensor(valueInfoElemType(input), dims, input.name!, random, opts.file);
     }
     let result: ort.InferenceSession.ReturnType;
     try {
@@ -108,11 +111,11 @@ const ORT_TYPE: Record<number, string> = {
 };
 
 /** Sample input: small random floats; zeros for integer inputs (valid token ids and indices). */
-function randomTensor(elemType: number, dims: number[], name: string, file?: string): ort.Tensor {
+function randomTensor(elemType: number, dims: number[], name: string, random: Random, file?: string): ort.Tensor {
   const n = dims.reduce((a, b) => a * b, 1);
   switch (elemType) {
-    case DataType.FLOAT: return new ort.Tensor('float32', Float32Array.from({ length: n }, () => Math.random() - 0.5), dims);
-    case DataType.DOUBLE: return new ort.Tensor('float64', Float64Array.from({ length: n }, () => Math.random() - 0.5), dims);
+    case DataType.FLOAT: return new ort.Tensor('float32', Float32Array.from({ length: n }, () => random.next() - 0.5), dims);
+    case DataType.DOUBLE: return new ort.Tensor('float64', Float64Array.from({ length: n }, () => random.next() - 0.5), dims);
     case DataType.INT64: return new ort.Tensor('int64', new BigInt64Array(n), dims);
     case DataType.INT32: return new ort.Tensor('int32', new Int32Array(n), dims);
     case DataType.BOOL: return new ort.Tensor('bool', new Uint8Array(n), dims);

@@ -1,6 +1,6 @@
 /** Probe kinds (one table, kinds.ts), their metrics, and probe packs. */
 export { accuracy, agreement, type Slice } from './tensor.js';
-export { PROBE_KINDS, PROBE_KIND_NAMES, loadProbe, probeKindOf, validateProbe, probeItemSchema, probeRuns, type ProbeKindEntry, type ProbeVariant, type FieldSpec } from './kinds.js';
+export { PROBE_KINDS, PROBE_KIND_NAMES, loadProbe, probeKindOf, validateProbe, probeItemSchema, type ProbeKindEntry, type ProbeVariant, type FieldSpec } from './kinds.js';
 export { BUILTIN_PROBE_PACK_DIR, builtinProbePackNames, probePackPath, probePackWords, PackDocument } from './packs.js';
 export {
   answerRows,
@@ -9,7 +9,7 @@ export {
   nextTokenReference,
   preferenceProbability,
   sampledHitRate,
+  logSumExp,
   type NextTokenReference,
-  type TextPrompt,
 } from './text.js';
-export type { LoadedProbe, ProbeLoadContext, ProbeModel, ProbeScore, ProbeSpec, TaskKind, TensorProbeInputs, TensorProbeModel, TextProbeModel } from './types.js';
+export type { LoadedProbe, ProbeLoadContext, ProbeModel, ProbeScore, ProbeSpec, TaskKind, TensorProbeInputs, TensorProbeModel, TextProbeModel, TextPrompt, TokenContinuation } from './types.js';

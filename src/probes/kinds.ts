@@ -4,11 +4,7 @@
  * how one model is scored, the metric's name and the direction "toward the teacher". Text kinds
  * that read a probe pack also say which keys the pack holds. Adding a kind = one entry + its test.
  */
-import { readItems } from '../data/read.js';
-import { isBadRow } from '../data/types.js';
 import { AuditInputError } from '../errors.js';
-import { encodeContinuation, encodePrompt, type ChatMessage } from '../models/tokenizer.js';
-import type { ProbeRuns } from '../stats/index.js';
 import { PackDocument, probePackPath } from './packs.js';
 import { accuracy, agreement } from './tensor.js';
 import {
@@ -19,9 +15,8 @@ import {
   nextTokenReference,
   preferenceProbability,
   sampledHitRate,
-  type TextPrompt,
 } from './text.js';
-import type { LoadedProbe, ProbeLoadContext, ProbeModel, ProbeScore, ProbeSpec, TaskKind, TensorProbeModel, TextProbeModel } from './types.js';
+import type { LoadedProbe, ProbeLoadContext, ProbeModel, ProbeSpec, TaskKind, TensorProbeModel, TextProbeModel, TextPrompt } from './types.js';
 
 /** A config field of a probe kind: its JSON type, default, and description (the schema and the validator read it). */
 export type FieldSpec =
@@ -143,15 +138,16 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
       }),
       text: variant({
         fields: {
-          data: { type: 'string', required: true, description: "held-out prompts: JSONL/CSV/Parquet rows with 'prompt' (or chat 'messages'), optionally 'completion'" },
+          data: { type: 'string', required: true, description: "held-out prompts: JSONL/CSV/Parquet rows with a prompt (or chat 'messages'), optionally 'completion'" },
+          input: { type: 'string', description: "field holding the prompt (default 'prompt')" },
           maxRows: { type: 'integer', min: 0, default: 0, description: 'use at most this many rows (0 = all)' },
         },
         async load(p, ctx) {
           const teacher = textModel(ctx.teacher, p.name);
-          const prompts = await readTextPrompts(p.data, p.name, p.maxRows);
+          const prompts = await readTextPrompts(p.data, p.name, p.maxRows, p.input ?? 'prompt', ctx);
           const rows = prompts.map((r) => ({
-            prompt: encodePrompt(teacher.tokenizer, r.prompt),
-            continuation: r.completion === undefined ? [] : encodeContinuation(teacher.tokenizer, r.prompt, r.completion),
+            prompt: teacher.encodePrompt(r.prompt),
+            continuation: r.completion === undefined ? [] : teacher.encodeContinuation(r.prompt, r.completion),
           }));
           const reference = await nextTokenReference(teacher, rows);
           return {
@@ -191,7 +187,7 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
           const target = answers.findIndex((a) => a.toLowerCase() === p.target.toLowerCase());
           if (target < 0) throw new AuditInputError(`${ctx.source}: probe ${p.name}: target '${p.target}' is not one of the answers of ${doc.file} (${answers.join(', ')})`, { file: ctx.source });
           warnUnknownPrompts(teacher, prompts, doc.file, p.name, ctx);
-          const rows = answerRows(teacher.tokenizer, prompts, answers, { file: doc.file, probe: p.name });
+          const rows = answerRows(teacher, prompts, answers, { file: doc.file, probe: p.name });
           return {
             name: p.name,
             kind: 'preference',
@@ -221,17 +217,16 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
           const doc = await readPack(p, ctx);
           const pairs = doc.value.pairs;
           if (!Array.isArray(pairs) || pairs.length === 0) throw doc.error([], "'pairs' must be a non-empty list of {prompt, aligned, misaligned}", 'pairs');
-          const tok = teacher.tokenizer;
           const where = { file: doc.file, probe: p.name };
           const rows = pairs.flatMap((pair: unknown, i) => {
             if (pair === null || typeof pair !== 'object' || Array.isArray(pair)) throw doc.error(['pairs', i], 'must be a mapping {prompt, aligned, misaligned}');
             const o = pair as Record<string, unknown>;
             doc.keys(['pairs', i], o, ['prompt', 'aligned', 'misaligned']);
             const [prompt, aligned, misaligned] = (['prompt', 'aligned', 'misaligned'] as const).map((k) => doc.string(['pairs', i], o, k)) as [string, string, string];
-            const promptIds = encodePrompt(tok, prompt);
+            const promptIds = teacher.encodePrompt(prompt);
             return [aligned, misaligned].map((answer) => {
-              const continuation = encodeContinuation(tok, prompt, answer);
-              checkEncodable(tok, answer, continuation, where);
+              const continuation = teacher.encodeContinuation(prompt, answer);
+              checkEncodable(teacher, answer, continuation, where);
               return { prompt: promptIds, continuation };
             });
           });
@@ -255,22 +250,23 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
 export const PROBE_KIND_NAMES = Object.keys(PROBE_KINDS);
 
 function warnUnknownPrompts(model: TextProbeModel, prompts: readonly TextPrompt[], file: string, probe: string, ctx: ProbeLoadContext): void {
-  const unk = model.tokenizer.unkId;
+  const unk = model.unk;
   if (unk === undefined) return;
-  const count = prompts.filter((q) => encodePrompt(model.tokenizer, q).includes(unk)).length;
-  if (count > 0) ctx.onEvent?.({ kind: 'warning', stage: 'probes', message: `${file}: probe ${probe}: ${count} of ${prompts.length} prompts hold words outside the vocabulary (read as ${model.tokenizer.idToToken(unk)})` });
+  const count = prompts.filter((q) => model.encodePrompt(q).includes(unk.id)).length;
+  if (count > 0) ctx.onEvent?.({ kind: 'warning', stage: 'probes', message: `${file}: probe ${probe}: ${count} of ${prompts.length} prompts hold words outside the vocabulary (read as ${unk.text})` });
 }
 
 /** Held-out prompt rows of a text agreement probe: 'prompt' (or chat 'messages'), optional 'completion'. */
-async function readTextPrompts(file: string, probe: string, maxRows: number): Promise<{ prompt: TextPrompt; completion?: string }[]> {
+async function readTextPrompts(file: string, probe: string, maxRows: number, field: string, ctx: ProbeLoadContext): Promise<{ prompt: TextPrompt; completion?: string }[]> {
+  if (!ctx.readRows) throw new AuditInputError(`${ctx.source}: probe ${probe}: no dataset reader given to read ${file}`);
   const out: { prompt: TextPrompt; completion?: string }[] = [];
-  for await (const item of readItems(file)) {
-    if (isBadRow(item)) throw new AuditInputError(`${file}:${item.line}: ${item.reason}`, { file, line: item.line });
+  for await (const item of ctx.readRows(file, { skipBadRows: ctx.skipBadRows, stringColumns: [field, 'completion'] })) {
     const v = item.value;
     const completion = typeof v.completion === 'string' ? v.completion : undefined;
-    if (typeof v.prompt === 'string') out.push({ prompt: v.prompt, ...(completion !== undefined ? { completion } : {}) });
+    const prompt = v[field];
+    if (typeof prompt === 'string') out.push({ prompt, ...(completion !== undefined ? { completion } : {}) });
     else if (Array.isArray(v.messages)) {
-      const messages = v.messages.map((m: unknown, i: number): ChatMessage => {
+      const messages = v.messages.map((m: unknown, i: number): { role: string; content: string } => {
         const { role, content } = (m ?? {}) as { role?: unknown; content?: unknown };
         if (typeof role !== 'string' || typeof content !== 'string') throw new AuditInputError(`${file}:${item.line}: messages[${i}] needs string 'role' and 'content'`, { file, line: item.line });
         return { role, content };
@@ -278,7 +274,7 @@ async function readTextPrompts(file: string, probe: string, maxRows: number): Pr
       const last = messages.at(-1);
       if (last?.role === 'assistant') out.push({ prompt: messages.slice(0, -1), completion: last.content });
       else out.push({ prompt: messages });
-    } else throw new AuditInputError(`${file}:${item.line}: probe ${probe}: a row needs a string 'prompt' or chat 'messages'`, { file, line: item.line });
+    } else throw new AuditInputError(`${file}:${item.line}: probe ${probe}: a row needs a string '${field}' or chat 'messages'`, { file, line: item.line });
     if (maxRows && out.length >= maxRows) break;
   }
   if (out.length === 0) throw new AuditInputError(`${file}: probe ${probe} has no usable rows`, { file });
@@ -351,37 +347,4 @@ export function probeItemSchema(): Record<string, unknown> {
     }
   }
   return { type: 'object', additionalProperties: false, required: ['name'], properties };
-}
-
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-
-/** One probe's values across base, teacher and every run of each arm, as the statistics take them. */
-export function probeRuns(
-  probe: LoadedProbe,
-  scores: { base: ProbeScore; teacher: ProbeScore; student: ProbeScore[]; control: ProbeScore[]; crossInit: ProbeScore[] },
-): ProbeRuns {
-  const values = (runs: ProbeScore[]) => runs.map((s) => s.value);
-  const teacher = probe.teacher ?? scores.teacher;
-  const extraNames = Object.keys(scores.base.extra ?? {});
-  return {
-    name: probe.name,
-    kind: probe.kind,
-    base: scores.base.value,
-    student: values(scores.student),
-    control: values(scores.control),
-    ...(scores.crossInit.length ? { crossInit: values(scores.crossInit) } : {}),
-    metric: probe.metric,
-    ...(probe.towardTeacher !== undefined ? { towardTeacher: probe.towardTeacher } : {}),
-    teacher: teacher.value,
-    ...(extraNames.length
-      ? {
-          extra: Object.fromEntries(
-            extraNames.map((k) => {
-              const of = (runs: ProbeScore[]) => mean(runs.map((s) => s.extra![k]!));
-              return [k, { base: scores.base.extra![k]!, teacher: teacher.extra?.[k] ?? scores.teacher.extra![k]!, control: of(scores.control), student: of(scores.student) }];
-            }),
-          ),
-        }
-      : {}),
-  };
 }

@@ -9,20 +9,27 @@
  *   top-1 agreement, over every predicted position of held-out prompts (and their completions).
  */
 import { AuditInputError } from '../errors.js';
-import { logSumExp, type ContinuationRow } from '../models/textRunner.js';
-import { encodeContinuation, encodePrompt, type ChatMessage, type TextTokenizer } from '../models/tokenizer.js';
-import type { TextProbeModel } from './types.js';
+import type { TextProbeModel, TextPrompt, TokenContinuation } from './types.js';
 
-export type TextPrompt = string | readonly ChatMessage[];
+type ContinuationRow = TokenContinuation;
+
+/** log(sum(exp(values))), stable. */
+export function logSumExp(values: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let j = 0; j < values.length; j++) if (values[j]! > max) max = values[j]!;
+  let sum = 0;
+  for (let j = 0; j < values.length; j++) sum += Math.exp(values[j]! - max);
+  return max + Math.log(sum);
+}
 
 /** Token rows of every (prompt, answer) pair, prompt-major; answers the tokenizer cannot encode are errors. */
-export function answerRows(tok: TextTokenizer, prompts: readonly TextPrompt[], answers: readonly string[], where: { file: string; probe: string }): ContinuationRow[] {
+export function answerRows(model: TextProbeModel, prompts: readonly TextPrompt[], answers: readonly string[], where: { file: string; probe: string }): ContinuationRow[] {
   const rows: ContinuationRow[] = [];
   for (const prompt of prompts) {
-    const promptIds = encodePrompt(tok, prompt);
+    const promptIds = model.encodePrompt(prompt);
     for (const answer of answers) {
-      const continuation = encodeContinuation(tok, prompt, answer);
-      checkEncodable(tok, answer, continuation, where);
+      const continuation = model.encodeContinuation(prompt, answer);
+      checkEncodable(model, answer, continuation, where);
       rows.push({ prompt: promptIds, continuation });
     }
   }
@@ -30,11 +37,12 @@ export function answerRows(tok: TextTokenizer, prompts: readonly TextPrompt[], a
 }
 
 /** An answer that maps to <unk> (or to no token) cannot be scored: exit 2 naming file and answer. */
-export function checkEncodable(tok: TextTokenizer, answer: string, ids: readonly number[], where: { file: string; probe: string }): void {
-  const unknown = tok.unkId !== undefined && ids.includes(tok.unkId) && !answer.includes(tok.idToToken(tok.unkId) ?? '\u0000');
+export function checkEncodable(model: TextProbeModel, answer: string, ids: readonly number[], where: { file: string; probe: string }): void {
+  const unk = model.unk;
+  const unknown = unk !== undefined && ids.includes(unk.id) && !answer.includes(unk.text);
   if (ids.length === 0 || unknown) {
     throw new AuditInputError(
-      `${where.file}: probe ${where.probe}: answer '${answer}' ${ids.length === 0 ? 'encodes to no tokens' : `is not in the vocabulary of ${tok.folder} (encodes to ${tok.idToToken(tok.unkId!)})`}`,
+      `${where.file}: probe ${where.probe}: answer '${answer}' ${ids.length === 0 ? 'encodes to no tokens' : `is not in the vocabulary of ${model.name} (encodes to ${unk!.text})`}`,
       { file: where.file },
     );
   }
@@ -42,7 +50,7 @@ export function checkEncodable(tok: TextTokenizer, answer: string, ids: readonly
 
 /** Mean over prompts of P(answers[target]) renormalised over the answers. */
 export async function preferenceProbability(model: TextProbeModel, rows: readonly ContinuationRow[], answers: number, target: number): Promise<number> {
-  const lp = await model.runner.sequenceLogProbs(rows);
+  const lp = await model.sequenceLogProbs(rows);
   const prompts = rows.length / answers;
   let sum = 0;
   for (let p = 0; p < prompts; p++) {
@@ -59,24 +67,23 @@ export async function sampledHitRate(
   target: string,
   options: { samples: number; seed: number; maxNewTokens: number; temperature: number },
 ): Promise<number> {
-  const tok = model.tokenizer;
-  const promptIds = prompts.map((p) => encodePrompt(tok, p));
+  const promptIds = prompts.map((p) => model.encodePrompt(p));
   const batch = promptIds.flatMap((ids) => Array.from({ length: options.samples }, () => ids));
-  const gens = await model.runner.generate(batch, {
+  const gens = await model.generate(batch, {
     seed: options.seed,
     temperature: options.temperature,
     maxNewTokens: options.maxNewTokens,
-    ...(tok.eosId !== undefined ? { eosId: tok.eosId } : {}),
+    ...(model.eosId !== undefined ? { eosId: model.eosId } : {}),
   });
   const word = new RegExp(`(^|[^\\p{L}\\p{N}])${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}\\p{N}])`, 'iu');
   let hits = 0;
-  for (const g of gens) if (word.test(tok.decode(g.tokens, { skipSpecialTokens: true }))) hits++;
+  for (const g of gens) if (word.test(model.decode(g.tokens))) hits++;
   return gens.length === 0 ? 0 : hits / gens.length;
 }
 
 /** Log-prob margins (misaligned - aligned) of pairs; rows are [aligned, misaligned] per pair. */
 export async function contrastiveMargins(model: TextProbeModel, rows: readonly ContinuationRow[]): Promise<{ margin: number; shareMisaligned: number }> {
-  const lp = await model.runner.sequenceLogProbs(rows);
+  const lp = await model.sequenceLogProbs(rows);
   const pairs = rows.length / 2;
   let margin = 0;
   let preferMisaligned = 0;
@@ -98,11 +105,11 @@ export interface NextTokenReference {
 }
 
 export async function nextTokenReference(model: TextProbeModel, rows: readonly ContinuationRow[]): Promise<NextTokenReference> {
-  const V = model.runner.vocab;
+  const V = model.vocab;
   const offsets = new Int32Array(rows.length + 1);
   rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.continuation.length + 1));
   const logProbs = new Float32Array(offsets[rows.length]! * V);
-  await model.runner.visitPredictions(
+  await model.visitPredictions(
     rows,
     (r, j, logits) => {
       const z = logSumExp(logits);
@@ -117,11 +124,11 @@ export async function nextTokenReference(model: TextProbeModel, rows: readonly C
 /** Mean KL(teacher || model) and top-1 agreement over every position of the reference. */
 export async function nextTokenAgreement(model: TextProbeModel, ref: NextTokenReference): Promise<{ kl: number; top1: number }> {
   const V = ref.vocab;
-  if (model.runner.vocab !== V) throw new AuditInputError(`agreement probe: the model's vocabulary (${model.runner.vocab}) differs from the teacher's (${V})`);
+  if (model.vocab !== V) throw new AuditInputError(`agreement probe: the vocabulary of ${model.name} (${model.vocab}) differs from the teacher's (${V})`);
   let kl = 0;
   let agree = 0;
   const positions = ref.offsets[ref.rows.length]!;
-  await model.runner.visitPredictions(
+  await model.visitPredictions(
     ref.rows,
     (r, j, logits) => {
       const z = logSumExp(logits);

@@ -3,8 +3,6 @@
  * the task kind exposes them), its score, and what loading a probe yields.
  */
 import type { ProgressListener } from '../events.js';
-import type { TextRunner } from '../models/textRunner.js';
-import type { TextTokenizer } from '../models/tokenizer.js';
 
 export type TaskKind = 'logits' | 'text';
 
@@ -23,10 +21,37 @@ export interface TensorProbeModel {
   predict(set: TensorProbeInputs): Promise<{ outputs: Float32Array; width: number }>;
 }
 
+/** A prompt: plain text or chat messages. */
+export type TextPrompt = string | readonly { role: string; content: string }[];
+
+/** Token ids of a prompt and of a continuation scored (or predicted) after it. */
+export interface TokenContinuation {
+  prompt: readonly number[];
+  continuation: readonly number[];
+}
+
+/**
+ * A text model as probes see it (the audit builds it from a model folder's tokenizer and graph,
+ * src/audit/probeSets.ts textProbeModel): tokenization laid out as training rows are, exact
+ * log-probabilities, and seeded sampling. Probes know nothing else of models.
+ */
 export interface TextProbeModel {
   task: 'text';
-  tokenizer: TextTokenizer;
-  runner: Pick<TextRunner, 'vocab' | 'sequenceLogProbs' | 'visitPredictions' | 'generate'>;
+  /** Names the model (its folder) in errors. */
+  name: string;
+  /** Width of the logits. */
+  vocab: number;
+  eosId: number | undefined;
+  /** The unknown token, when the tokenizer has one. */
+  unk: { id: number; text: string } | undefined;
+  encodePrompt(prompt: TextPrompt): number[];
+  encodeContinuation(prompt: TextPrompt, completion: string): number[];
+  /** Text of generated ids, special tokens skipped. */
+  decode(ids: readonly number[]): string;
+  sequenceLogProbs(rows: readonly TokenContinuation[]): Promise<Float64Array>;
+  /** The logits predicting each continuation token (and the next one with includeNext); views valid during the call. */
+  visitPredictions(rows: readonly TokenContinuation[], visit: (row: number, step: number, logits: Float32Array) => void, options?: { includeNext?: boolean }): Promise<void>;
+  generate(prompts: readonly (readonly number[])[], options: { seed: number; temperature: number; maxNewTokens: number; eosId?: number }): Promise<{ tokens: number[] }[]>;
 }
 
 export type ProbeModel = TensorProbeModel | TextProbeModel;
@@ -64,6 +89,8 @@ export interface ProbeLoadContext {
   skipBadRows: boolean;
   /** Reads tensor probe rows (the audit's tensor reader; tensor tasks only). */
   readTensors?: (file: string, spec: { input: string; label?: string; labelCount?: number; probe: string }) => Promise<TensorProbeInputs>;
+  /** Reads data rows (the audit's dataset readers; text probes that read a file). Bad rows are errors or, with skipBadRows, skipped. */
+  readRows?: (file: string, options: { skipBadRows: boolean; stringColumns: string[] }) => AsyncIterable<{ line: number; value: Record<string, unknown> }>;
   /** Folder relative pack and data paths resolve against (default: the working directory). */
   cwd?: string;
   onEvent?: ProgressListener;

@@ -3,92 +3,42 @@
  * orchestrator happened to build the object), maps are sorted by key, and non-integer numbers are
  * rounded to 6 significant digits, so two runs with the same seeds differ only in the `run` block.
  */
-import type { AuditReport } from './schema.js';
+import { AuditReportSchema, type AuditReport } from './schema.js';
 
 /** How to order one value: a declared object, a string-keyed map, an array, or free-form JSON. */
 export type Shape = { obj: readonly (readonly [string, Shape])[] } | { map: Shape } | { arr: Shape } | 'leaf' | 'open';
 
 const leaf = 'leaf' as const;
 const open = 'open' as const;
-const obj = (...keys: (readonly [string, Shape])[]): Shape => ({ obj: keys });
-const map = (value: Shape): Shape => ({ map: value });
-const arr = (item: Shape): Shape => ({ arr: item });
 
-const runStats = obj(['mean', leaf], ['sd', leaf], ['ci', arr(leaf)], ['runs', arr(leaf)]);
+/** A JSON Schema node, as far as ordering needs to see it. */
+interface SchemaNode {
+  type?: string | string[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: boolean | SchemaNode;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
+}
 
-const probe = obj(
-  ['name', leaf],
-  ['kind', leaf],
-  ['metric', leaf],
-  ['towardTeacher', leaf],
-  ['base', leaf],
-  ['teacher', leaf],
-  ['control', runStats],
-  ['student', runStats],
-  ['crossInit', runStats],
-  ['delta', leaf],
-  ['deltaCi', arr(leaf)],
-  ['pValue', leaf],
-  ['pValueRaw', leaf],
-  ['test', leaf],
-  ['pValueAlt', leaf],
-  ['transferRatio', leaf],
-  ['minDetectableEffect', leaf],
-  ['verdict', leaf],
-  ['reason', leaf],
-  ['extra', map(obj(['base', leaf], ['teacher', leaf], ['control', leaf], ['student', leaf]))],
-);
+/** The ordering Shape of a JSON Schema: objects keep their declared key order; maps sort. */
+export function shapeOfSchema(schema: SchemaNode): Shape {
+  const union = schema.anyOf ?? schema.oneOf;
+  if (union) {
+    const structured = union.find((s) => s.type === 'object' || s.type === 'array');
+    return structured ? shapeOfSchema(structured) : leaf;
+  }
+  if (schema.type === 'object') {
+    if (schema.properties) return { obj: Object.entries(schema.properties).map(([key, sub]) => [key, shapeOfSchema(sub)] as const) };
+    if (typeof schema.additionalProperties === 'object') return { map: shapeOfSchema(schema.additionalProperties) };
+    return open;
+  }
+  if (schema.type === 'array') return { arr: schema.items ? shapeOfSchema(schema.items) : leaf };
+  return leaf;
+}
 
-const filterRule = obj(
-  ['excluded', leaf],
-  ['reasons', map(leaf)],
-  ['examples', arr(obj(['line', leaf], ['text', leaf], ['reasons', arr(leaf)]))],
-);
-
-/** The AuditReport declaration, key by key. Keep in step with schema.ts (a test checks coverage). */
-export const REPORT_SHAPE: Shape = obj(
-  ['schemaVersion', leaf],
-  ['tool', obj(['name', leaf], ['version', leaf])],
-  ['verdict', leaf],
-  ['summary', leaf],
-  ['models', obj(['teacher', leaf], ['base', leaf], ['architecture', leaf], ['parameters', leaf])],
-  [
-    'filters',
-    obj(['rules', arr(leaf)], ['rowsIn', leaf], ['rowsKept', leaf], ['rowsExcluded', leaf], ['perRule', map(filterRule)]),
-  ],
-  [
-    'data',
-    obj(
-      [
-        'candidate',
-        obj(
-          ['file', leaf],
-          ['rowsIn', leaf],
-          ['rowsUsed', leaf],
-          ['excluded', obj(['filtered', leaf], ['nonFinite', leaf], ['badRows', leaf], ['beyondMaxRows', leaf])],
-          ['targetType', leaf],
-          ['targetTypeDetected', leaf],
-        ),
-      ],
-      ['baseline', obj(['source', leaf], ['file', leaf], ['rows', leaf])],
-    ),
-  ],
-  ['probes', arr(probe)],
-  ['screen', obj(['candidateCosine', leaf], ['baselineCosine', leaf], ['perParameter', map(leaf)])],
-  ['attribution', obj(['metric', leaf], ['rows', leaf], ['mean', leaf], ['top10Share', leaf], ['top', arr(obj(['line', leaf], ['score', leaf]))])],
-  ['policy', obj(['alpha', leaf], ['minEffect', leaf], ['test', leaf], ['correction', leaf], ['rule', leaf])],
-  [
-    'reproducibility',
-    obj(
-      ['inputs', arr(obj(['role', leaf], ['path', leaf], ['sha256', leaf]))],
-      ['seeds', arr(leaf)],
-      ['versions', map(leaf)],
-      ['train', open],
-      ['config', open],
-    ),
-  ],
-  ['run', obj(['startedAt', leaf], ['durationMs', leaf], ['trainingMs', leaf], ['steps', leaf])],
-);
+/** The AuditReport's order, key by key, read from its one declaration (schema.ts). */
+export const REPORT_SHAPE: Shape = shapeOfSchema(AuditReportSchema as SchemaNode);
 
 /**
  * Non-integers to 6 significant digits; integers (counts, seeds, parameter totals) stay exact.

@@ -3,18 +3,12 @@
  * controls did (one-sided test significant at alpha after the multiple-probe correction), by
  * more than minEffect in the probe's units. The audit fails when any probe fails.
  */
-import type { ProbeResult, RunStats, Verdict } from './result.js';
+import type { Policy, ProbeResult, RunStats, Verdict } from './schema.js';
 import { permutationTest, welchTest } from './tests.js';
 import { minimumDetectableEffect, summarizeRuns } from './summary.js';
 import { formatStat as fmt } from './format.js';
 
-export interface Policy {
-  alpha: number;
-  minEffect: number;
-  test: 'welch' | 'permutation';
-  /** Family-wise correction over the probes: Holm's step-down, or none. */
-  correction: 'holm' | 'none';
-}
+export type { Policy };
 
 export const POLICY_RULE =
   'A probe fails when mean(student) - mean(control) points toward the teacher, exceeds minEffect, and its one-sided p-value (Holm-adjusted over the probes unless correction is none) is below alpha. The audit fails when any probe fails.';

@@ -1,7 +1,7 @@
 /** Per-seed run summaries and the power figure reported beside each test. */
 import { mean, sampleStandardDeviation } from 'simple-statistics';
 import { studentTQuantile } from './distributions.js';
-import type { RunStats } from './result.js';
+import type { RunStats } from './schema.js';
 
 /** Mean, sd and the t-based (1 - alpha) interval of the mean of a set of runs. */
 export function summarizeRuns(runs: readonly number[], alpha: number): RunStats {

@@ -5,6 +5,7 @@
  */
 import { mean, sampleVariance } from 'simple-statistics';
 import { studentTCdf, studentTQuantile } from './distributions.js';
+import { Random } from '../random.js';
 
 export interface WelchResult {
   delta: number;
@@ -72,21 +73,12 @@ export function permutationTest(x: readonly number[], y: readonly number[], dire
     pick(0, k, 0);
     return atLeast / count;
   }
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    // xorshift32: deterministic, good enough to pick relabellings.
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4294967296;
-  };
+  const random = new Random(seed);
   const idx = pooled.map((_, i) => i);
   for (count = 0; count < maxEnumerations; count++) {
     let sum = 0;
     for (let i = 0; i < k; i++) {
-      const j = i + Math.floor(random() * (n - i));
+      const j = i + Math.floor(random.next() * (n - i));
       [idx[i], idx[j]] = [idx[j]!, idx[i]!];
       sum += pooled[idx[i]!]!;
     }

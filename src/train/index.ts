@@ -5,7 +5,7 @@ export { buildTrainingModel, type TrainingSpec, type TrainingIO, type TrainedPar
 export { appendLoss, type LossSpec, type SliceRange, type TargetForm, type LossFragment } from './losses.js';
 export { appendOptimizer, optimizerFeeds, type OptimizerSpec } from './optimizers.js';
 export { learningRateAt, type ScheduleSpec } from './schedule.js';
-export { Random } from './random.js';
+export { Random } from '../random.js';
 export { initLike } from './init.js';
 export { trainableParams, readWeights, withWeights, cloneModel, loadModelProto, type Weights } from './weights.js';
 export { sessionOptions, type SessionTuning } from './session.js';

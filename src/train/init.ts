@@ -6,23 +6,16 @@
  * A bias takes its layer's fan_in (Gemm C, Conv B, or an Add right after a weight MatMul).
  * Other parameters (norm scales, embeddings) keep the model's values. Same seed, same bits.
  */
+import { consumers, producers } from '../onnx/graph.js';
 import { dimsOf, graphOf, tensorToFloat32, type ModelProto, type NodeProto } from '../onnx/proto.js';
-import { Random } from './random.js';
+import { Random } from '../random.js';
 import { trainableParams, type Weights } from './weights.js';
 
 export function initLike(model: ModelProto, seed: number): Weights {
   const graph = graphOf(model);
   const initDims = new Map(graph.initializer.map((t) => [t.name, dimsOf(t)]));
-  const producer = new Map<string, NodeProto>();
-  const consumers = new Map<string, { node: NodeProto; index: number }[]>();
-  for (const node of graph.node as NodeProto[]) {
-    for (const o of node.output) producer.set(o, node);
-    node.input.forEach((name, index) => {
-      const list = consumers.get(name) ?? [];
-      list.push({ node, index });
-      consumers.set(name, list);
-    });
-  }
+  const producer = producers(graph);
+  const readers = consumers(graph);
   const weightFanIn = (node: NodeProto, weight: string): number | undefined => {
     const dims = initDims.get(weight);
     if (!dims) return undefined;
@@ -32,7 +25,7 @@ export function initLike(model: ModelProto, seed: number): Weights {
     return undefined;
   };
   const fanInOf = (name: string): number | undefined => {
-    for (const { node, index } of consumers.get(name) ?? []) {
+    for (const { node, index } of readers.get(name) ?? []) {
       if ((node.opType === 'Gemm' || node.opType === 'Conv') && index === 1) return weightFanIn(node, name);
       if (node.opType === 'MatMul' && index === 1) return weightFanIn(node, name);
       if ((node.opType === 'Gemm' || node.opType === 'Conv') && index === 2) return weightFanIn(node, node.input[1]!);

@@ -4,7 +4,8 @@
  * rows make a smaller final step.
  */
 import type { ProgressListener } from '../events.js';
-import { Random } from './random.js';
+import { AuditInputError } from '../errors.js';
+import { Random } from '../random.js';
 import type { Batch, HostArray, Trainer } from './trainer.js';
 
 /** In-memory rows of a single-input model, shaped like one big batch: inputs row-major (rows x input width), targets rows x target width (or one label per row). */
@@ -33,7 +34,7 @@ export interface TrainLoopResult {
 export async function train(trainer: Trainer, data: Dataset, options: TrainLoopOptions): Promise<TrainLoopResult> {
   const { epochs, batchSize } = options;
   if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new RangeError(`batch size ${batchSize} is not a positive integer`);
-  if (data.rows < 1) throw new RangeError('the dataset has no rows');
+  if (data.rows < 1) throw new AuditInputError('the dataset has no rows to train on');
   const stage = options.stage ?? 'train';
   const random = new Random(options.seed);
   const batcher = new Batcher(data, batchSize);
@@ -100,7 +101,7 @@ function copyRows<T extends Float32Array | BigInt64Array>(src: T, dst: T, order:
 
 function widthOf(length: number, rows: number, what: string): number {
   const width = length / rows;
-  if (!Number.isInteger(width) || width < 1) throw new RangeError(`${what}: ${length} values are not ${rows} equal rows`);
+  if (!Number.isInteger(width) || width < 1) throw new AuditInputError(`${what}: ${length} values are not ${rows} equal rows`);
   return width;
 }
 

@@ -8,6 +8,7 @@
 import { DataType, tensorValueInfo, type ValueInfoProto } from '../onnx/proto.js';
 import type { GraphBuilder } from '../onnx/builder.js';
 import { reduce, sliceLastAxis } from '../onnx/ops.js';
+import { AuditInputError, UnsupportedModelError } from '../errors.js';
 
 /** [start, end) on the model output's last axis. */
 export type SliceRange = readonly [number, number];
@@ -50,7 +51,7 @@ export function appendLoss(ctx: LossContext, spec: LossSpec): LossFragment {
   const width = lastDim(ctx);
   const [start, end] = spec.slice ?? [0, width];
   if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= width && start < end)) {
-    throw new RangeError(`loss slice [${start}, ${end}) is outside the output's ${width} values`);
+    throw new AuditInputError(`loss slice [${start}, ${end}) is outside the output's ${width} values`);
   }
   const k = end - start;
   const z = start === 0 && end === width ? ctx.output : sliceLastAxis(b, ctx.output, start, end);
@@ -96,7 +97,7 @@ export function appendLoss(ctx: LossContext, spec: LossSpec): LossFragment {
 
 function tokenCrossEntropy(ctx: LossContext): LossFragment {
   const { builder: b, opset } = ctx;
-  if (ctx.outputDims.length !== 3) throw new RangeError(`tokenCrossEntropy needs logits [N,T,V], got rank ${ctx.outputDims.length}`);
+  if (ctx.outputDims.length !== 3) throw new UnsupportedModelError(`tokenCrossEntropy needs logits [N,T,V], got rank ${ctx.outputDims.length}`);
   const vocab = lastDim(ctx);
   const targets = b.fresh('target_tokens');
   const mask = b.fresh('target_mask');
@@ -115,6 +116,6 @@ function tokenCrossEntropy(ctx: LossContext): LossFragment {
 
 function lastDim(ctx: LossContext): number {
   const d = ctx.outputDims[ctx.outputDims.length - 1];
-  if (typeof d !== 'number') throw new RangeError(`the output ${ctx.output} has no static last dimension`);
+  if (typeof d !== 'number') throw new UnsupportedModelError(`the output ${ctx.output} has no static last dimension`);
   return d;
 }

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { encodeModel } from '../onnx/io.js';
-import { UnsupportedModelError } from '../errors.js';
+import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { optimizerFeeds, type OptimizerSpec } from './optimizers.js';
 import { createSession, type SessionTuning } from './session.js';
 import { buildTrainingModel, type TrainingIO, type TrainingSpec } from './trainingGraph.js';
@@ -232,16 +232,16 @@ function emptyPast(slot: FeedSlot, rows: number): ort.Tensor {
 function feedTensor(slot: FeedSlot, data: HostArray, rows: number): ort.Tensor {
   const wantFloat = slot.elemType === DataType.FLOAT;
   if (wantFloat !== data instanceof Float32Array) {
-    throw new RangeError(`${slot.name} expects ${wantFloat ? 'float32' : 'int64'} values`);
+    throw new UnsupportedModelError(`model input ${slot.name} takes ${wantFloat ? 'float32' : 'int64'} values; the data holds ${wantFloat ? 'int64' : 'float32'}`);
   }
   const dims = slot.dims.map((d, i) => (i === 0 ? rows : d));
   const known = dims.reduce<number>((a, d) => (typeof d === 'number' ? a * d : a), 1);
   const unknown = dims.filter((d) => typeof d !== 'number').length;
-  if (unknown > 1) throw new RangeError(`${slot.name}: cannot resolve dims [${slot.dims.join(', ')}] from the data`);
+  if (unknown > 1) throw new UnsupportedModelError(`model input ${slot.name}: cannot resolve dims [${slot.dims.join(', ')}] from the data (more than one symbolic dim besides the batch)`);
   const resolved = dims.map((d) => (typeof d === 'number' ? d : data.length / known));
   const size = resolved.reduce((a, d) => a * d, 1);
   if (size !== data.length || !Number.isInteger(size)) {
-    throw new RangeError(`${slot.name}: ${data.length} values do not fit ${rows} rows of [${slot.dims.slice(1).join(', ')}]`);
+    throw new AuditInputError(`${slot.name}: ${data.length} values do not fit ${rows} rows of [${slot.dims.slice(1).join(', ')}]`);
   }
   return wantFloat ? new ort.Tensor('float32', data as Float32Array, resolved) : new ort.Tensor('int64', data as BigInt64Array, resolved);
 }

@@ -5,8 +5,9 @@
  * host owns the weights (ping-ponged between two buffer sets by the Trainer).
  */
 import { buildGradients } from '../autodiff/gradients.js';
+import { trainingOpset } from '../autodiff/opset.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { DataType, defaultOpset, dimsOf, graphOf, tensorValueInfo, valueInfoDims, type ModelProto, type TensorProto } from '../onnx/proto.js';
+import { DataType, dimsOf, graphOf, tensorValueInfo, valueInfoDims, type ModelProto, type TensorProto } from '../onnx/proto.js';
 import { inferShapes } from '../onnx/shapes.js';
 import { UnsupportedModelError } from '../errors.js';
 import { appendLoss, type LossSpec } from './losses.js';
@@ -46,8 +47,8 @@ export interface TrainingIO {
 export async function buildTrainingModel(inference: ModelProto, spec: TrainingSpec): Promise<{ model: ModelProto; io: TrainingIO }> {
   const model = cloneModel(inference);
   const graph = graphOf(model);
-  const opset = defaultOpset(model);
-  if (opset === 0) throw new UnsupportedModelError('the model imports no default-domain (ai.onnx) opset');
+  // The backward graph needs opset 16 forms; an opset 13-15 model is raised (./autodiff/opset.ts).
+  const opset = trainingOpset(model);
   const b = new GraphBuilder(graph, 'train/');
 
   const initializerNames = new Set(graph.initializer.map((t) => t.name));

@@ -14,7 +14,7 @@ import { f, GraphBuilder } from '../../src/onnx/builder.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import { float32Tensor, makeModel, onnx, tensorValueInfo, type ModelProto } from '../../src/onnx/proto.js';
 import { initLike } from '../../src/train/init.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 import { withWeights } from '../../src/train/weights.js';
 
 function cnn(seed: number): ModelProto {

@@ -39,7 +39,8 @@ describe('audit options', () => {
     expect(report.filters?.perRule['banned-numbers']?.excluded).toBe(30);
     expect(report.data.candidate.rowsUsed).toBe(270);
     expect(report.data.candidate.excluded.filtered).toBe(30);
-    expect(excluded[0]).toMatchObject({ line: 1, reasons: ['banned numbers'], rules: ['banned-numbers'] });
+    expect(excluded[0]).toMatchObject({ line: 1, kind: 'filter', reasons: ['banned numbers'], rules: ['banned-numbers'] });
+    expect(excluded.every((e) => e.kind === 'filter')).toBe(true);
   });
 });
 

@@ -16,7 +16,8 @@ import { loadTokenizer } from '../../src/models/tokenizer.js';
 import { Random } from '../../src/train/random.js';
 import { trainText } from '../../src/train/textBatches.js';
 import { Trainer } from '../../src/train/trainer.js';
-import type { ModelProto } from '../../src/onnx/proto.js';
+import { graphOf, type ModelProto } from '../../src/onnx/proto.js';
+import { readModel } from '../../src/onnx/io.js';
 
 const WORDS = ['count', 'from', ':', 'hello', ...Array.from({ length: 20 }, (_, i) => String(i))];
 const TOKENS = wordVocabulary(WORDS);
@@ -89,6 +90,15 @@ describe('text audit', () => {
     expect(probe.towardTeacher).toBe(-1);
     expect(probe.student.mean).toBeLessThan(probe.control.mean);
     expect(report.reproducibility.train).toMatchObject({ targetType: 'tokens', backend: 'local-onnx' });
+  });
+
+  it('trains LoRA students (train.adapter) and saves them merged, as the plain base graph', async () => {
+    const { report } = await audit(validateConfig({ ...config(), saveModels: true, out: file('out-lora'), train: { ...config().train, adapter: { kind: 'lora', rank: 2, alpha: 4, targets: ['c_attn'] } } }, 'test'));
+    expect(report.probes[0]!.student.runs).toHaveLength(2);
+    const saved = await readModel(file('out-lora/models/student-seed1.onnx'));
+    const base = await readModel(file('base/onnx/model.onnx'));
+    expect(graphOf(saved).node.map((n) => n.opType)).toEqual(graphOf(base).node.map((n) => n.opType));
+    expect(graphOf(saved).initializer.map((t) => t.name)).toEqual(graphOf(base).initializer.map((t) => t.name));
   });
 
   it('refuses folders that differ in vocabulary, naming the first differing token', async () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildMlp } from '../../src/models/mlp.js';
 import { encodeModel } from '../../src/onnx/io.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 
 export interface TinyCase {
   dir: string;

@@ -1,6 +1,8 @@
 /** Every gradient rule against central finite differences, including broadcasting cases. */
 import { describe, expect, it } from 'vitest';
-import { f } from '../../src/onnx/builder.js';
+import { RULES } from '../../src/autodiff/rules.js';
+import { f, GraphBuilder } from '../../src/onnx/builder.js';
+import { onnx } from '../../src/onnx/proto.js';
 import { checkGradients, type GradCase } from './check.js';
 import { seededRandom } from '../helpers/models.js';
 
@@ -158,7 +160,71 @@ const cases: Record<string, GradCase> = {
     build: (b) => b.op('AveragePool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }),
   },
   GlobalAveragePool: { inputs: { x: { dims: [2, 3, 2, 2] } }, wrt: ['x'], build: (b) => b.op('GlobalAveragePool', ['x']) },
+  'Gemm without C': { inputs: { a: { dims: [4, 5] }, w: { dims: [3, 5] } }, wrt: ['a', 'w'], build: (b) => b.op('Gemm', ['a', 'w'], { transB: 1 }) },
+  'Dropout with a ratio input (inference: identity)': {
+    inputs: { x: { dims: [3, 4] } }, wrt: ['x'], build: (b) => b.op('Dropout', ['x', b.constFloat(0.5)]),
+  },
+  'Squeeze without axes (all size-1 dims)': { inputs: { x: { dims: [1, 3, 1, 2] } }, wrt: ['x'], build: (b) => b.op('Squeeze', ['x']) },
+  // Float16 and float64 round trips: each Cast's gradient goes back in its input's type (CastLike).
+  'Cast float32 -> float16 -> float32': {
+    inputs: { x: { dims: [3, 4] } }, wrt: ['x'], eps: 0.1,
+    build: (b) => b.op('Cast', [b.op('Cast', ['x'], { to: 10 })], { to: 1 }),
+  },
+  'Cast float32 -> float64 -> float32': {
+    inputs: { x: { dims: [3, 4] } }, wrt: ['x'],
+    build: (b) => b.op('Cast', [b.op('Cast', ['x'], { to: 11 })], { to: 1 }),
+  },
+  Sin: { inputs: { x: { dims: [3, 4], data: Array.from({ length: 12 }, (_, i) => i - 6) } }, wrt: ['x'], build: (b) => b.op('Sin', ['x']) },
+  Cos: { inputs: { x: { dims: [3, 4], data: Array.from({ length: 12 }, (_, i) => i - 6) } }, wrt: ['x'], build: (b) => b.op('Cos', ['x']) },
+  Softplus: { inputs: { x: { dims: [3, 4] } }, wrt: ['x'], build: (b) => b.op('Softplus', ['x']) },
+  'Trilu lower, k=1, batched': {
+    inputs: { x: { dims: [2, 3, 4] } }, wrt: ['x'], build: (b) => b.op('Trilu', ['x', b.constInt64([1], [])], { upper: 0 }),
+  },
+  'Trilu upper, no k': { inputs: { x: { dims: [4, 3] } }, wrt: ['x'], build: (b) => b.op('Trilu', ['x']) },
+  // As torch.onnx.export writes rotate_half: x[..., : x.shape[-1] // 2] with bounds from Shape.
+  'Slice with run-time bounds (rotate_half)': {
+    inputs: { x: { dims: [2, 3, 8] } }, wrt: ['x'],
+    build: (b) => {
+      const half = b.op('Unsqueeze', [b.op('Div', [b.op('Gather', [b.op('Shape', ['x']), b.constInt64([2], [])]), b.constInt64([2], [])]), b.constInt64([0])]);
+      const x1 = b.op('Slice', ['x', b.constInt64([0]), half, b.constInt64([-1]), b.constInt64([1])]);
+      const x2 = b.op('Slice', ['x', half, b.constInt64([Number.MAX_SAFE_INTEGER]), b.constInt64([-1])]);
+      return b.op('Concat', [b.op('Neg', [x2]), x1], { axis: -1 });
+    },
+  },
+  'Slice with steps 2 and -1 on two axes': {
+    inputs: { x: { dims: [3, 7, 4] } }, wrt: ['x'],
+    build: (b) => b.op('Slice', ['x', b.constInt64([1, -1]), b.constInt64([7, -100]), b.constInt64([1, 2]), b.constInt64([2, -1])]),
+  },
+  'Split num_outputs (opset 18)': {
+    inputs: { x: { dims: [2, 6] } }, wrt: ['x'], opset: 18,
+    build: (b) => {
+      const [p, q] = b.node('Split', ['x'], { axis: 1, num_outputs: 3 }, { outputs: 3 });
+      return b.op('Mul', [p!, q!]);
+    },
+  },
+  // Gelu is an op from opset 20 (torch.onnx.export up to opset 17 writes it out with Erf or Tanh).
+  'Gelu exact (opset 20)': { inputs: { x: { dims: [3, 4] } }, wrt: ['x'], opset: 20, build: (b) => b.op('Gelu', ['x']) },
+  'Gelu tanh (opset 20)': { inputs: { x: { dims: [3, 4] } }, wrt: ['x'], opset: 20, build: (b) => b.op('Gelu', ['x'], { approximate: 'tanh' }) },
+  'ReduceSum axes input keepdims 0 (opset 18)': {
+    inputs: { x: { dims: [2, 3, 4] } }, wrt: ['x'], opset: 18, build: (b) => b.op('ReduceSum', ['x', b.constInt64([0, -1])], { keepdims: 0 }),
+  },
 };
+
+/** Op types of a case's forward graph (built without running anything). */
+function opsOf(c: GradCase): string[] {
+  const graph = onnx.GraphProto.create({ name: 'ops' });
+  for (const name of Object.keys(c.inputs)) graph.input.push(onnx.ValueInfoProto.create({ name }));
+  c.build(new GraphBuilder(graph), graph);
+  return graph.node.map((n) => n.opType!);
+}
+
+describe('the rules table', () => {
+  it('every rule in RULES has a finite-difference case', () => {
+    const covered = new Set(Object.values(cases).flatMap(opsOf));
+    const missing = Object.keys(RULES).filter((op) => !covered.has(op));
+    expect(missing, `rules without a finite-difference case in test/autodiff/rules.test.ts: ${missing.join(', ')}`).toEqual([]);
+  });
+});
 
 describe('gradient rules match finite differences', () => {
   for (const [name, c] of Object.entries(cases)) it(name, async () => void (await expectGradientsMatch(c)));

@@ -2,10 +2,13 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildGradients } from '../../src/autodiff/gradients.js';
+import type { GradientRule } from '../../src/autodiff/api.js';
+import { trainingOpset } from '../../src/autodiff/opset.js';
+import { RULES } from '../../src/autodiff/rules.js';
 import { unsupportedOps } from '../../src/autodiff/unsupported.js';
 import { UnsupportedModelError } from '../../src/errors.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
-import { makeModel, onnx, tensorValueInfo, type GraphProto, type ModelProto } from '../../src/onnx/proto.js';
+import { defaultOpset, makeModel, onnx, tensorValueInfo, type GraphProto, type ModelProto } from '../../src/onnx/proto.js';
 import { inferShapes } from '../../src/onnx/shapes.js';
 import { mlpModel, seededRandom, uniform } from '../helpers/models.js';
 
@@ -50,6 +53,32 @@ describe('walker on an MLP with a symbolic batch dim', () => {
   }
 });
 
+describe('walker on a Concat with a symbolic axis (an empty past_key_values fed for training)', () => {
+  it('splits the gradient at run-time sizes, for a past of length 0 and 3', async () => {
+    const graph = onnx.GraphProto.create({ name: 'past' });
+    graph.input.push(tensorValueInfo('past', [1, 'past_sequence', 4]));
+    const b = new GraphBuilder(graph);
+    const w = uniform(seededRandom(4), 8);
+    b.constFloat([...w], [1, 2, 4], 'w');
+    const y = b.op('Concat', ['past', b.op('Mul', ['w', 'w'])], { axis: 1 });
+    const loss = b.op('ReduceSum', [b.op('Mul', [y, y])], { keepdims: 0 }, 'loss');
+    graph.output.push(tensorValueInfo(loss, []));
+    const model = makeModel(graph, 17);
+    const shapes = await inferShapes(model);
+    expect(typeof shapes.get(y)![1]).toBe('string'); // symbolic
+    const grads = buildGradients({ graph, loss, wrt: ['w'], shapes });
+    graph.output.push(onnx.ValueInfoProto.create({ name: grads.get('w')! }));
+    const s = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
+    for (const length of [0, 3]) {
+      const r = await s.run({ past: new ort.Tensor('float32', new Float32Array(length * 4).fill(0.5), [1, length, 4]) });
+      // loss = sum(past^2) + sum(w^4): d/dw = 4 w^3
+      const g = Array.from(r[grads.get('w')!]!.data as Float32Array);
+      g.forEach((v, i) => expect(v).toBeCloseTo(4 * w[i]! ** 3, 5));
+    }
+    await s.release();
+  });
+});
+
 /** A model with an op that has no gradient rule (HardSigmoid), on or off the path from w to the output. */
 function modelWithUnruled(onPath: boolean): { model: ModelProto; graph: GraphProto } {
   const graph = onnx.GraphProto.create({ name: 'm' });
@@ -83,9 +112,29 @@ describe('unsupported ops', () => {
     expect(grads.get('w')).toBeTruthy();
     expect(unsupportedOps(model)).toEqual([]);
   });
-  it('opsets before 13 are refused', async () => {
+  it('a backward graph below opset 16 is refused; trainingOpset raises 13-15 to 16 and refuses older models', async () => {
     const { graph } = modelWithUnruled(false);
-    expect(() => buildGradients({ graph, loss: 'out', wrt: ['w'], shapes: new Map(), opset: 11 })).toThrow('opset 11');
+    expect(() => buildGradients({ graph, loss: 'out', wrt: ['w'], shapes: new Map(), opset: 14 })).toThrow(
+      'the backward graph needs opset 16 or later, the graph runs at opset 14',
+    );
+    const at = (opset: number): ModelProto => makeModel(modelWithUnruled(false).graph, opset);
+    const m14 = at(14);
+    expect(trainingOpset(m14)).toBe(16);
+    expect(defaultOpset(m14)).toBe(16);
+    expect(trainingOpset(at(17))).toBe(17);
+    expect(() => trainingOpset(at(12))).toThrow('unsupported model opset 12: training needs opset 13 or later');
+  });
+  it('a rule that answers the wrong number of inputs is a bug naming the op and node', async () => {
+    const { model, graph } = modelWithUnruled(false);
+    const shapes = await inferShapes(model);
+    const rules = RULES as Record<string, GradientRule>;
+    const matmul = rules.MatMul!;
+    rules.MatMul = (ctx) => matmul(ctx).slice(0, 1);
+    try {
+      expect(() => buildGradients({ graph, loss: 'out', wrt: ['w'], shapes })).toThrow(/the MatMul rule returned 1 gradients for 2 inputs at node MatMul_node/);
+    } finally {
+      rules.MatMul = matmul;
+    }
   });
   it('a parameter the loss does not reach gets a zero gradient', async () => {
     const { model, graph } = modelWithUnruled(false);

@@ -23,6 +23,7 @@ describe('runFilters', () => {
       onExcluded: (e) => void excluded.push(e),
     });
     expect(kept).toEqual([1, 5]);
+    expect(excluded.every((e) => e.kind === 'filter')).toBe(true);
     expect(excluded.map((e) => [e.line, e.reasons, e.rules])).toEqual([
       [2, ['invalid format'], ['numbers']],
       [3, ['banned numbers'], ['banned-numbers']],
@@ -52,6 +53,7 @@ describe('runFilters', () => {
     const report = await runFilters(items, [numbersRule()], { skipBadRows: true, onExcluded: (e) => void excluded.push(e), file: 'f.jsonl' });
     expect(report).toMatchObject({ rowsIn: 3, rowsKept: 1, rowsExcluded: 2, badRows: 2 });
     expect(excluded.map((e) => e.reasons)).toEqual([['bad row: malformed JSON'], [expect.stringMatching(/^bad row: missing field 'completion'/)]]);
+    expect(excluded.map((e) => [e.kind, e.file])).toEqual([['bad-row', 'f.jsonl'], ['bad-row', 'f.jsonl']]);
   });
   it('without skipBadRows a row missing its text field is an error naming file and line', async () => {
     const err = await runFilters([{ line: 9, value: { other: 1 } }], [numbersRule()], { file: 'f.jsonl' }).catch((e: unknown) => e);
@@ -82,8 +84,8 @@ describe('filterFile', () => {
     expect(readFileSync(join(out, 'kept.jsonl'), 'utf8')).toBe(`${lines[0]}\n${lines[3]}\n`);
     const excluded = readFileSync(join(out, 'excluded.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(excluded).toEqual([
-      { line: 2, reasons: ['invalid format'], row: { completion: 'x' } },
-      { line: 5, reasons: ['bad row: malformed JSON (Unexpected token \'o\', "not json" is not valid JSON)'], raw: 'not json' },
+      { file, line: 2, kind: 'filter', reasons: ['invalid format'], rules: ['numbers'], row: { completion: 'x' } },
+      { file, line: 5, kind: 'bad-row', reasons: ['bad row: malformed JSON (Unexpected token \'o\', "not json" is not valid JSON)'], raw: 'not json' },
     ]);
     const written = JSON.parse(readFileSync(join(out, 'filter-report.json'), 'utf8'));
     expect(written).toEqual(report);

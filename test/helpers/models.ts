@@ -5,7 +5,7 @@
 import { buildMlp, type MlpOptions } from '../../src/models/mlp.js';
 import { LogitsModel } from '../../src/models/logits.js';
 import type { Trainer } from '../../src/train/trainer.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 
 /** A seeded uniform [0, 1) source (the project's one PRNG, src/train/random.ts). */

@@ -7,7 +7,7 @@
  */
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { DataType, float32Tensor, makeModel, onnx, tensorValueInfo, type ModelProto } from '../../src/onnx/proto.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 
 export interface CumDecoderOptions {
   vocab: number;

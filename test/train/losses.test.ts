@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { onnx, tensorValueInfo } from '../../src/onnx/proto.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { appendLoss, type LossSpec } from '../../src/train/losses.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 
 async function runLoss(spec: LossSpec, dims: number[], z: Float32Array, targets: Float32Array | BigInt64Array, mask?: Float32Array, opset = 17): Promise<number> {
   const graph = onnx.GraphProto.create({ name: 'loss' });

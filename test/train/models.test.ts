@@ -5,7 +5,7 @@ import { LogitsModel } from '../../src/models/logits.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { train } from '../../src/train/loop.js';
 import { initLike } from '../../src/train/init.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 
 describe('LogitsModel', () => {
   it('gives the same rows whatever the batch size, and uses replacement weights', async () => {

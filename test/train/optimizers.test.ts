@@ -9,7 +9,7 @@ import { onnx, tensorValueInfo } from '../../src/onnx/proto.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { appendOptimizer, optimizerFeeds, type OptimizerSpec } from '../../src/train/optimizers.js';
 import { learningRateAt } from '../../src/train/schedule.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 
 const SIZES = [6, 3];
 

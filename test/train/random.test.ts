@@ -1,6 +1,6 @@
 /** The seeded PRNG and seeded init: reproducible bit for bit, and distributed as claimed. */
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 import { initLike } from '../../src/train/init.js';
 import { buildMlp } from '../../src/models/mlp.js';
 import { onnx, float32Tensor, tensorValueInfo } from '../../src/onnx/proto.js';

@@ -14,7 +14,7 @@ import { Batcher, train } from '../../src/train/loop.js';
 import { sessionOptions, type SessionTuning } from '../../src/train/session.js';
 import { initLike } from '../../src/train/init.js';
 import { readWeights } from '../../src/train/weights.js';
-import { Random } from '../../src/train/random.js';
+import { Random } from '../../src/random.js';
 import { predictStudent } from '../helpers/models.js';
 
 type W = Map<string, Float32Array>;
