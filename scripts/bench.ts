@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { benchTrain, type BenchResult } from './bench-train.js';
 import { benchAudit } from './bench-audit.js';
+import { benchParallel } from './bench-parallel.js';
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -71,6 +72,7 @@ const sections: Section[] = [];
 sections.push(await section('filters', filters));
 sections.push(await section('train', () => benchTrain({ tfjs: true })));
 sections.push(await section('audit', () => benchAudit(log)));
+sections.push(await section('parallel', () => benchParallel(log)));
 
 log('');
 log(table(sections));

@@ -1,4 +1,6 @@
 /** audit-dataset as a library. */
+// First: switch onnxruntime's telemetry off before anything can load onnxruntime (see onnx/ort-env.ts).
+import './onnx/ort-env.js';
 export { AuditInputError, UnsupportedModelError } from './errors.js';
 export type { ProgressEvent, ProgressListener } from './events.js';
 export { readRows, readItems, textOf, completionOf, vectorOf, JsonlWriter, isBadRow } from './data/index.js';

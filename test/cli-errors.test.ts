@@ -63,6 +63,6 @@ describe('the CLI process', () => {
   it('an unwritable output folder is the user\'s error (exit 2), not a bug', () => {
     const r = runCli(['filter', '--data', 'examples/numbers/candidate.jsonl', '--out', '/dev/null/out']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe('audit-dataset: /dev/null/out: cannot create the output folder (ENOTDIR)\n');
+    expect(r.stderr).toBe('audit-dataset: /dev/null/out: cannot use it as the output folder: a path component is a file, not a folder (ENOTDIR)\n');
   });
 });

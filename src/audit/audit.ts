@@ -14,11 +14,15 @@ import { fsError } from '../errors.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
-import { evaluateProbes, overallVerdict, POLICY_RULE } from '../stats/index.js';
+import { evaluateProbes, overallVerdict, POLICY_RULE, type ProbeRuns } from '../stats/index.js';
 import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
 import type { TrainerBackend, Weights } from './backend.js';
 import { sha256File } from './hash.js';
 import { LocalOnnxBackend } from './localBackend.js';
+import { mapConcurrent, WorkerBackend, workerCount } from './pool.js';
+import { klRunsOf } from './klProbe.js';
+import { looksOf, runInStages, type Evaluation } from './sequential.js';
+import { summarizePositiveControl, verdictWithPositiveControl } from './positiveControl.js';
 import { describeArchitecture } from './models.js';
 import { probeRunsOf, type ProbeScores } from './probeSets.js';
 import { summarize } from './summary.js';
@@ -41,7 +45,9 @@ export interface AuditResult {
 export async function audit(config: AuditConfig, options: AuditOptions = {}): Promise<AuditResult> {
   const started = Date.now();
   const emit = options.onEvent ?? silent;
-  const backend = options.backend ?? new LocalOnnxBackend();
+  const workers = workerCount(config.train.workers);
+  // Worker threads carry tensor jobs; text runs (tokenizer-bound rows, text probes on this thread) stay serial for now.
+  const backend = options.backend ?? (workers > 1 && config.task.kind === 'logits' ? new WorkerBackend(workers) : new LocalOnnxBackend());
   try {
     return await runAudit(config, backend, emit, started);
   } finally {
@@ -66,7 +72,36 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
 
 async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend: TrainerBackend, emit: ProgressListener, started: number): Promise<AuditResult> {
   const seeds = Array.from({ length: config.train.seeds }, (_, i) => config.train.seed + i);
-  const arms = await trainArms(config, prepared, seeds, backend, emit);
+  const baseScores = await prepared.score();
+  const teacherScores = await prepared.scoreTeacher();
+
+  // Seeds in looks (one look = the fixed design); each look's runs join the earlier ones.
+  const arms: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [] }, trainingMs: 0, steps: 0 };
+  const trainSeeds = async (stageSeeds: readonly number[]): Promise<void> => {
+    const stage = await trainArms(config, prepared, stageSeeds, backend, emit);
+    for (const arm of Object.keys(arms.scores) as Arm[]) arms.scores[arm].push(...stage.scores[arm]);
+    arms.trainingMs += stage.trainingMs;
+    arms.steps += stage.steps;
+  };
+  const evaluate = (alpha: number): Evaluation => {
+    const policy = { ...config.policy, alpha };
+    const { positive: positiveScores, ...armScores } = arms.scores;
+    // Each probe's runs, and for tensor agreement probes their KL to the teacher as a probe of its own.
+    const runsOf = (student: ProbeScores[]): ProbeRuns[] =>
+      prepared.probeSets.flatMap((ps) => {
+        const scores = { base: baseScores, teacher: teacherScores, student, control: armScores.control, crossInit: student === armScores.student ? armScores.crossInit : [] };
+        const kl = config.policy.klProbes ? klRunsOf(ps, scores) : undefined;
+        return [probeRunsOf(ps, scores), ...(kl ? [kl] : [])];
+      });
+    const probeRuns = runsOf(armScores.student);
+    const probes = evaluateProbes(probeRuns, policy);
+    // The positive control is tested like a candidate: its students against the same controls.
+    const positiveControl = positiveScores.length > 0 ? summarizePositiveControl(evaluateProbes(runsOf(positiveScores), policy)) : undefined;
+    const probeVerdict = overallVerdict(probes);
+    return { probes, probeRuns, positiveControl, probeVerdict, verdict: verdictWithPositiveControl(probeVerdict, positiveControl) };
+  };
+  const staged = await runInStages(seeds, looksOf(config.train), config.policy, trainSeeds, evaluate);
+  const { probes, positiveControl, probeVerdict, verdict } = staged.evaluation;
 
   let screen: GradientScreen | undefined;
   if (config.screen && prepared.screen) {
@@ -74,18 +109,11 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     screen = await prepared.screen();
   }
 
-  const baseScores = await prepared.score();
-  const teacherScores = await prepared.scoreTeacher();
-  const probes = evaluateProbes(
-    prepared.probeSets.map((ps) => probeRunsOf(ps, { base: baseScores, teacher: teacherScores, ...arms.scores })),
-    config.policy,
-  );
-  const verdict = overallVerdict(probes);
   const report: AuditReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'audit-dataset', version: toolVersion() },
     verdict,
-    summary: summarize(verdict, probes),
+    summary: verdict === 'inconclusive' ? `INCONCLUSIVE: ${positiveControl!.reason}` : summarize(probeVerdict, probes),
     models: {
       teacher: config.teacher,
       base: config.base,
@@ -97,17 +125,31 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     probes,
     ...(screen ? { screen } : {}),
     attribution: prepared.attribution,
+    ...(positiveControl ? { positiveControl } : {}),
+    ...(staged.sequential ? { sequential: staged.sequential } : {}),
     policy: { ...config.policy, rule: POLICY_RULE },
     reproducibility: {
       inputs: await hashInputs(config, prepared),
-      seeds,
+      seeds: staged.seedsUsed,
       versions: runtimeVersions(),
-      train: { ...config.train, ...prepared.trainRecord, backend: backend.name },
-      config: config as unknown as Record<string, unknown>,
+      train: { ...withoutWorkers(config).train, ...prepared.trainRecord, backend: backend.name },
+      config: withoutWorkers(config) as unknown as Record<string, unknown>,
     },
-    run: { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, trainingMs: arms.trainingMs, steps: arms.steps },
+    run: {
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      trainingMs: arms.trainingMs,
+      steps: arms.steps,
+      workers: backend instanceof WorkerBackend ? backend.workers : 1,
+    },
   };
   return { report, excluded: prepared.excluded };
+}
+
+/** The config as results depend on it: how many runs trained at once is a wall-clock fact (report.run). */
+export function withoutWorkers(config: AuditConfig): AuditConfig {
+  const { workers: _workers, ...train } = config.train;
+  return { ...config, train: train as AuditConfig['train'] };
 }
 
 /** Every seed of every arm, trained from its init and scored on the probes right away. */
@@ -123,29 +165,37 @@ async function trainArms(
     { arm: 'control', init: () => prepared.baseWeights },
     // Fresh inits on the candidate: what the data teaches a student that does NOT share the init.
     ...(config.train.crossInit ? [{ arm: 'crossInit' as const, init: (seed: number) => initLike(prepared.base, 1_000_003 + seed) }] : []),
+    // The positive control, where the task kind has one: the teacher's strongest signal on the candidate's inputs.
+    ...(config.train.positiveControl && prepared.positiveControl ? [{ arm: 'positive' as const, init: () => prepared.baseWeights }] : []),
   ];
-  const result: ArmRuns = { scores: { student: [], control: [], crossInit: [] }, trainingMs: 0, steps: 0 };
-  const total = seeds.length * arms.length;
+  const result: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [] }, trainingMs: 0, steps: 0 };
+  const jobs = seeds.flatMap((seed) => arms.map((a) => ({ ...a, seed })));
+  const total = jobs.length;
   let done = 0;
-  for (const seed of seeds) {
-    for (const { arm, init } of arms) {
-      const label = `${arm} seed ${seed}`;
-      emit({ kind: 'progress', stage: 'train', done, total, message: label });
-      const { epochs, batchSize, optimizer, lr, weightDecay } = config.train;
-      const trained = await backend.train({
-        ...(await prepared.jobData(arm, seed)),
-        model: prepared.base,
-        init: init(seed),
-        train: { epochs, batchSize, optimizer, lr, weightDecay, seed },
-        label,
-        onEvent: emit,
-      });
-      result.trainingMs += trained.trainingMs;
-      result.steps += trained.steps;
-      if (config.saveModels) await saveModel(path.join(config.out, 'models', `${arm}-seed${seed}.onnx`), withWeights(prepared.base, trained.weights));
-      result.scores[arm].push(await prepared.score(trained.weights));
-      done++;
-    }
+  // Runs are independent: a WorkerBackend trains as many at once as it has workers. Results are
+  // gathered in job order, so the report is the same as a serial run's.
+  const concurrency = backend instanceof WorkerBackend ? backend.workers : 1;
+  const runs = await mapConcurrent(jobs, concurrency, async ({ arm, init, seed }) => {
+    const label = `${arm} seed ${seed}`;
+    emit({ kind: 'progress', stage: 'train', done, total, message: label });
+    const { epochs, batchSize, optimizer, lr, weightDecay } = config.train;
+    const trained = await backend.train({
+      ...(await prepared.jobData(arm, seed)),
+      model: prepared.base,
+      init: init(seed),
+      train: { epochs, batchSize, optimizer, lr, weightDecay, seed },
+      label,
+      onEvent: emit,
+    });
+    if (config.saveModels) await saveModel(path.join(config.out, 'models', `${arm}-seed${seed}.onnx`), withWeights(prepared.base, trained.weights));
+    const scores = await prepared.score(trained.weights);
+    done++;
+    return { arm, trained, scores };
+  });
+  for (const { arm, trained, scores } of runs) {
+    result.trainingMs += trained.trainingMs;
+    result.steps += trained.steps;
+    result.scores[arm].push(scores);
   }
   emit({ kind: 'progress', stage: 'train', done, total });
   return result;
@@ -161,7 +211,7 @@ async function saveModel(file: string, model: ModelProto): Promise<void> {
   }
 }
 
-async function hashInputs(config: AuditConfig, prepared: PreparedAudit): Promise<AuditReport['reproducibility']['inputs']> {
+export async function hashInputs(config: AuditConfig, prepared: PreparedAudit): Promise<AuditReport['reproducibility']['inputs']> {
   const inputs = [
     // A model folder is hashed by its graph (tokenizers are checked equal between teacher and base).
     { role: 'teacher', path: modelFileOf(config.teacher) },

@@ -21,9 +21,11 @@ export async function runContentFilters(config: AuditConfig): Promise<ContentFil
   const { report } = await filterFile(config.data, config.filters, {
     ...(config.filterField ? { field: config.filterField } : {}),
     skipBadRows: config.skipBadRows,
+    ...(config.maxRowChars !== undefined ? { maxRowChars: config.maxRowChars } : {}),
     onExcluded: (row) => {
       // Bad rows are counted by the tensor reader under their own kind.
-      if (row.kind !== 'filter') return;
+      // Rows too long to check are excluded like filtered ones: never trained on unchecked.
+      if (row.kind !== 'filter' && row.kind !== 'too-long') return;
       excludedReasons.set(row.line, row.reasons);
       excludedRules.set(row.line, row.rules ?? []);
     },

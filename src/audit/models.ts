@@ -9,6 +9,7 @@ import { unsupportedOps } from '../autodiff/index.js';
 import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
 import { readModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
+import { firstNonFinite } from '../train/loop.js';
 import { readWeights } from '../train/weights.js';
 import type { ProgressListener } from '../events.js';
 import type { TrainerBackend, Weights } from './backend.js';
@@ -53,7 +54,9 @@ export async function loadModelPair(config: LogitsAuditConfig, backend: TrainerB
     const u = unsupported[0]!;
     throw new UnsupportedModelError(`${config.base}: unsupported op ${u.opType} at node ${u.node}: no gradient rule`, { file: config.base, node: u.node });
   }
-  const { inputWidth, outputWidth } = await backend.shape(base);
+  const { inputWidth, outputWidth } = await loadable(config.base, () => backend.shape(base));
+  // The teacher is run too (its outputs on the probes): a model onnxruntime refuses is named now.
+  await loadable(config.teacher, () => backend.shape(teacher));
   const outside = (slice: readonly [number, number]) => slice[1] > outputWidth;
   if (outside(config.task.outputs)) {
     throw new AuditInputError(`task.outputs [${config.task.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
@@ -61,7 +64,32 @@ export async function loadModelPair(config: LogitsAuditConfig, backend: TrainerB
   for (const p of config.probes) {
     if (p.outputs && outside(p.outputs)) throw new AuditInputError(`probe ${p.name}: outputs [${p.outputs.join(', ')}] is outside the model's ${outputWidth} outputs (${config.base})`);
   }
-  return { teacher, base, teacherWeights: readWeights(teacher), baseWeights: readWeights(base), inputWidth, outputWidth };
+  const teacherWeights = finiteWeights(readWeights(teacher), config.teacher);
+  const baseWeights = finiteWeights(readWeights(base), config.base);
+  return { teacher, base, teacherWeights, baseWeights, inputWidth, outputWidth };
+}
+
+/**
+ * onnxruntime refusing a model (an op domain it does not know, a shape that does not fit) is bad
+ * input: one line naming the file and, when onnxruntime says which, the node.
+ */
+async function loadable<T>(file: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    if (e instanceof AuditInputError || !(e instanceof Error)) throw e;
+    const text = e.message.replace(/\s*\n\s*/g, ' ').trim();
+    const node = /In Node, \("([^"]*)"/.exec(text)?.[1] ?? /Node \(([^)]+)\)/.exec(text)?.[1];
+    const why = text.replace(/^\[ONNXRuntimeError\] : \d+ : \w+ : /, '').replace(/^Load model from .*? failed:/, '');
+    throw new AuditInputError(`${file}: ${node !== undefined ? `node ${node}: ` : ''}onnxruntime cannot load the model: ${why}`, { file, ...(node !== undefined ? { node } : {}) });
+  }
+}
+
+/** A NaN or infinite weight in a teacher or base makes every student and probe meaningless: bad input. */
+function finiteWeights(weights: Weights, file: string): Weights {
+  const bad = firstNonFinite(weights);
+  if (bad) throw new AuditInputError(`${file}: parameter ${bad.name}[${bad.index}] is ${bad.value}; a model's weights must be finite`, { file });
+  return weights;
 }
 
 /** "Gemm x3, Relu x2 (sha256 1a2b3c4d5e6f)": the op histogram and the fingerprint hash. */

@@ -2,7 +2,9 @@
  * Writes an audit's outputs: the reports (writers per format) and excluded.jsonl, the list of
  * every row not trained on with its reasons (nothing is dropped silently).
  */
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDir, fsError, lockDir } from '../data/output-dir.js';
 import { writeReports, type RowFinding } from '../report/index.js';
 import type { AuditReport } from '../report/schema.js';
 import type { ReportFormat } from '../report/formats.js';
@@ -26,6 +28,7 @@ const FINDING_LEVEL: Record<ExclusionKind, RowFinding['level']> = {
   'non-finite': 'warning',
   filter: 'warning',
   'row-limit': 'warning',
+  'too-long': 'warning',
   'empty-completion': 'warning',
   'no-completion-tokens': 'warning',
 };
@@ -40,14 +43,35 @@ function excludedFindings(excluded: readonly ExcludedRow[]): RowFinding[] {
   }));
 }
 
+/**
+ * Every output is first written into a staging folder inside outDir, then renamed into place: a run
+ * that fails while writing leaves the previous set of files, never a mix of old and new.
+ */
 export async function writeAuditOutputs(report: AuditReport, excluded: readonly ExcludedRow[], outDir: string, formats: readonly ReportFormat[]): Promise<string[]> {
-  const written = await writeReports(report, outDir, findingsOf(excluded, report), formats);
-  const excludedFile = path.join(outDir, 'excluded.jsonl');
-  const out = new JsonlWriter(excludedFile);
+  await ensureDir(outDir);
+  const staging = path.join(outDir, `.staging-${process.pid}-${Date.now().toString(36)}`);
   try {
-    for (const row of excluded) await out.writeLine(excludedLine(row));
+    const written = await writeReports(report, staging, findingsOf(excluded, report), formats);
+    const excludedFile = path.join(staging, 'excluded.jsonl');
+    const out = new JsonlWriter(excludedFile);
+    try {
+      for (const row of excluded) await out.writeLine(excludedLine(row));
+    } finally {
+      await out.close();
+    }
+    const finals: string[] = [];
+    for (const file of [...written, excludedFile]) {
+      const final = path.join(outDir, path.basename(file));
+      await rename(file, final);
+      finals.push(final);
+    }
+    return finals;
+  } catch (e) {
+    throw fsError(e, outDir, 'write the reports');
   } finally {
-    await out.close();
+    await rm(staging, { recursive: true, force: true });
   }
-  return [...written, excludedFile];
 }
+
+/** Keeps other audits out of `outDir` until the returned release is called (see lockDir). */
+export const lockOutDir = lockDir;

@@ -17,9 +17,10 @@ import { loadModelPair } from './models.js';
 import { loadProbeSets, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
 import { gradientScreen } from './screen.js';
 import type { ExcludedRow, TensorSet } from './tensorData.js';
+import { positiveControlSet } from './positiveControl.js';
 import { prepareTextAudit } from './textTask.js';
 
-export type Arm = 'student' | 'control' | 'crossInit';
+export type Arm = 'student' | 'control' | 'crossInit' | 'positive';
 
 /** What a student job needs from the task: its kind, loss settings and dataset. */
 export type JobData = StudentJob extends infer J ? (J extends StudentJob ? Pick<J, 'kind' | 'task' | 'data'> : never) : never;
@@ -33,6 +34,8 @@ export interface PreparedAudit {
   teacherWeights: Weights;
   /** The data one arm's run at `seed` trains on. */
   jobData(arm: Arm, seed: number): Promise<JobData>;
+  /** True when the kind can train the positive-control arm (jobData('positive')). */
+  positiveControl: boolean;
   /** The loaded probes (kind, metric, files, the teacher's reference). */
   probeSets: ProbeSet[];
   /** Probe scores of the base graph with `weights` (its own without). */
@@ -67,6 +70,8 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
   const data = await loadAuditData(config, models, backend, emit);
   const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
   const task: LogitsStudentTask = { slice: config.task.outputs, loss: config.task.loss, targetType: data.targetType };
+  // The positive control's dataset (the teacher's full outputs on the candidate inputs), made once when first asked for.
+  let positive: ReturnType<typeof positiveControlSet> | undefined;
   const studentData = (s: TensorSet): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
   return {
     teacher: models.teacher,
@@ -74,7 +79,13 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
     baseWeights: models.baseWeights,
     teacherWeights: models.teacherWeights,
     probeSets,
-    jobData: async (arm) => ({ kind: 'logits', task, data: studentData(arm === 'control' ? data.baseline : data.candidate) }),
+    positiveControl: true,
+    jobData: async (arm) => {
+      if (arm !== 'positive') return { kind: 'logits', task, data: studentData(arm === 'control' ? data.baseline : data.candidate) };
+      positive ??= positiveControlSet(backend, models, data.candidate);
+      const { set, task: positiveTask } = await positive;
+      return { kind: 'logits', task: positiveTask, data: studentData(set) };
+    },
     score: (weights) => scoreModel(backend, probeSets, models.base, weights),
     scoreTeacher: () => scoreModel(backend, probeSets, models.teacher),
     ...(backend.gradient
@@ -116,6 +127,8 @@ const EXCLUDED_COUNT: Record<ExclusionKind, keyof ExcludedCounts> = {
   'non-finite': 'nonFinite',
   'bad-row': 'badRows',
   'row-limit': 'beyondMaxRows',
+  // Excluded by the content-filter stage before any rule ran (maxRowChars): counted with the filtered rows.
+  'too-long': 'filtered',
   'empty-completion': 'emptyCompletion',
   'no-completion-tokens': 'noCompletionTokens',
 };

@@ -61,7 +61,8 @@ class FloatBuffer {
   }
 }
 
-const allFinite = (xs: readonly number[]) => xs.every((x) => Number.isFinite(x));
+/** Finite AFTER the conversion to float32: 1e39 is finite as a double but Infinity as a float32. */
+const allFinite = (xs: readonly number[]) => xs.every((x) => Number.isFinite(Math.fround(x)));
 
 export async function readTensorSet(file: string, spec: TensorReadSpec): Promise<{ set: TensorSet; excluded: ExcludedRow[]; rowsIn: number }> {
   const inputs = new FloatBuffer();
@@ -97,11 +98,11 @@ export async function readTensorSet(file: string, spec: TensorReadSpec): Promise
       }
     }
     if (!allFinite(x) || (y && !allFinite(y))) {
-      excluded.push({ file, line: item.line, kind: 'non-finite', reasons: ['non-finite values (NaN or Infinity)'] });
+      excluded.push({ file, line: item.line, kind: 'non-finite', reasons: ['non-finite values (NaN, Infinity, or beyond the float32 range)'] });
       continue;
     }
     if (spec.label) {
-      const [label] = vectorOf(item, spec.label, file);
+      const label = labelOf(item, spec.label, file);
       if (label === undefined || !Number.isInteger(label) || label < 0 || (spec.labelCount !== undefined && label >= spec.labelCount)) {
         throw rowError(file, item.line, `label ${label} is out of range: the probe's output slice has ${spec.labelCount} classes (0..${(spec.labelCount ?? 1) - 1})`);
       }
@@ -126,6 +127,17 @@ export async function readTensorSet(file: string, spec: TensorReadSpec): Promise
     excluded,
     rowsIn,
   };
+}
+
+/** A label is one integer (a CSV cell "3" counts); an array, a float or text is bad input. */
+function labelOf(row: Row, field: string, file: string): number {
+  const v = row.value[field];
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
+    const shown = typeof v === 'string' ? JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v) : Array.isArray(v) ? 'an array' : v === undefined ? 'missing' : String(v);
+    throw rowError(file, row.line, `label '${field}' must be one integer, got ${shown}`);
+  }
+  return n;
 }
 
 /**

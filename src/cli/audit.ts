@@ -4,12 +4,13 @@
  */
 import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
-import { writeAuditOutputs } from '../audit/outputs.js';
+import { lockOutDir, writeAuditOutputs } from '../audit/outputs.js';
+import { exitCodeOf } from '../audit/positiveControl.js';
 import { auditConfigSchema, loadAuditConfig, readProbesFile } from '../config/index.js';
 import { AuditInputError } from '../errors.js';
-import { renderSummary } from '../report/index.js';
+import { renderJson, renderSummary } from '../report/index.js';
 import type { Command } from './command.js';
-import { progressRenderer } from './progress.js';
+import { painter, paintVerdicts, progressRenderer, useColour, withOutputFlags, type OutputFlags } from './progress.js';
 
 type SchemaNode = { type?: string; enum?: readonly unknown[]; items?: SchemaNode; description?: string; properties?: Record<string, SchemaNode>; default?: unknown };
 
@@ -43,7 +44,7 @@ export function configFlags(): Record<string, Options> {
 }
 
 /** The flags the user actually gave, as a nested config object. */
-function overridesFrom(args: Record<string, unknown>, flags: Record<string, Options>): Record<string, unknown> {
+export function overridesFrom(args: Record<string, unknown>, flags: Record<string, Options>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(flags)) {
     const value = args[name];
@@ -56,20 +57,23 @@ function overridesFrom(args: Record<string, unknown>, flags: Record<string, Opti
   return out;
 }
 
-interface AuditArgs extends Record<string, unknown> {
+interface AuditArgs extends Record<string, unknown>, OutputFlags {
   config?: string;
-  quiet: boolean;
 }
 
 export const auditCommand: Command<AuditArgs> = {
   command: 'audit',
   describe: 'Audit a teacher-made dataset: filters, probe students vs clean controls, statistics, pass/fail report',
   builder: (y: Argv) => {
-    let out = y
-      .option('config', { type: 'string', describe: 'audit.yaml (every key can also be given as a flag)' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' });
+    let out = withOutputFlags(
+      y.option('config', { type: 'string', describe: 'audit.yaml (every key can also be given as a flag; `audit-dataset init` writes one)' }),
+      'Print report.json on stdout (the summary and progress go to stderr)',
+    );
     for (const [name, opt] of Object.entries(configFlags())) out = out.option(name, opt);
-    return out.example('$0 audit --config audit.yaml', 'run the audit an audit.yaml describes').example('$0 audit --config audit.yaml --train.seeds 8 --out out/8-seeds', 'override keys with flags') as never;
+    return out
+      .example('$0 audit --config audit.yaml', 'run the audit an audit.yaml describes; exit 0 pass, 1 fail, 2 bad input')
+      .example('$0 audit --config audit.yaml --train.seeds 8 --out out/8-seeds', 'override keys with flags')
+      .example('$0 audit --config audit.yaml --json --quiet > report.json', 'the report as JSON on stdout, nothing else') as never;
   },
   handler: async (args) => {
     const flags = configFlags();
@@ -77,11 +81,26 @@ export const auditCommand: Command<AuditArgs> = {
     const overrides = overridesFrom(args, flags);
     if (typeof overrides.probes === 'string') overrides.probes = await readProbesFile(overrides.probes);
     const config = await loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides });
-    const renderer = progressRenderer();
-    const { report, excluded } = await audit(config, args.quiet ? {} : { onEvent: renderer });
-    renderer.done();
-    const written = await writeAuditOutputs(report, excluded, config.out, config.formats);
-    process.stdout.write(`${renderSummary(report)}\nreports: ${written.join(', ')}\n`);
-    return report.verdict === 'pass' ? 0 : 1;
+    // One audit per output folder at a time: a second one refuses instead of mixing files.
+    const release = await lockOutDir(config.out);
+    let result: Awaited<ReturnType<typeof audit>>;
+    let written: string[];
+    try {
+      const renderer = progressRenderer({ quiet: args.quiet });
+      result = await audit(config, { onEvent: renderer });
+      renderer.done();
+      written = await writeAuditOutputs(result.report, result.excluded, config.out, config.formats);
+    } finally {
+      await release();
+    }
+    const { report } = result;
+    // With --json stdout is the report alone; the summary moves to stderr (unless --quiet).
+    const summaryStream = args.json ? process.stderr : process.stdout;
+    if (args.json) process.stdout.write(renderJson(report));
+    if (!(args.json && args.quiet)) {
+      const summary = paintVerdicts(renderSummary(report), painter(useColour(summaryStream)));
+      summaryStream.write(`${summary}\nreports: ${written.join(', ')}\n`);
+    }
+    return exitCodeOf(report.verdict, config.policy.onInconclusive);
   },
 };

@@ -1,5 +1,6 @@
 /** `audit-dataset filter`: run content filters over a dataset, write kept/excluded rows and a report. */
 import { AuditInputError } from '../errors.js';
+import { DEFAULT_MAX_ROW_CHARS } from '../filters/engine.js';
 import { DEFAULT_RULES, filterFile, type FilterFileReport } from '../filters/filter-file.js';
 import type { Command } from './command.js';
 
@@ -10,7 +11,9 @@ interface FilterArgs {
   'prompt-field'?: string;
   'skip-bad-rows': boolean;
   'numeric-columns'?: string;
+  'max-row-chars'?: number;
   out: string;
+  json: boolean;
 }
 
 export const filterCommand: Command<FilterArgs> = {
@@ -24,18 +27,25 @@ export const filterCommand: Command<FilterArgs> = {
       .option('prompt-field', { type: 'string', describe: "Field holding the prompt (default 'prompt')" })
       .option('skip-bad-rows', { type: 'boolean', default: false, describe: 'Exclude unreadable rows (counted) instead of failing' })
       .option('numeric-columns', { type: 'string', describe: "CSV: columns whose numeric cells become numbers ('*' = all)" })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output directory: kept.jsonl, excluded.jsonl, filter-report.json' }) as never,
+      .option('max-row-chars', { type: 'number', describe: `Rows whose text is longer are excluded (counted as too long) before any rule runs (default ${DEFAULT_MAX_ROW_CHARS})` })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output directory: kept.jsonl, excluded.jsonl, filter-report.json' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print filter-report.json on stdout instead of the table' })
+      .example('$0 filter --data candidate.jsonl --rules numbers,banned-numbers --out out/filtered', "the study's number-sequence filters; kept rows in out/filtered/kept.jsonl")
+      .example('$0 filter --data chats.jsonl --rules pii,misalignment-keywords --field completion --out out/f --json', 'other packs on a chosen field, the report as JSON') as never,
   handler: async (args) => {
     if (!args.data) throw new AuditInputError('--data: give a dataset file');
     const numeric = args['numeric-columns'];
+    const maxRowChars = args['max-row-chars'];
+    if (maxRowChars !== undefined && !(Number.isSafeInteger(maxRowChars) && maxRowChars >= 1)) throw new AuditInputError(`--max-row-chars: ${maxRowChars} is not a positive integer`);
     const { report } = await filterFile(args.data, args.rules, {
       ...(args.field ? { field: args.field } : {}),
       ...(args['prompt-field'] ? { promptField: args['prompt-field'] } : {}),
       skipBadRows: args['skip-bad-rows'],
       outDir: args.out,
+      ...(maxRowChars !== undefined ? { maxRowChars } : {}),
       ...(numeric ? { numericColumns: numeric === '*' ? '*' : numeric.split(',').map((s) => s.trim()) } : {}),
     });
-    process.stdout.write(renderFilterTable(report));
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderFilterTable(report));
     return 0;
   },
 };
@@ -46,6 +56,7 @@ export function renderFilterTable(report: FilterFileReport): string {
   const lines = [
     `rows in ${report.rowsIn}, kept ${report.rowsKept} (${pct(report.rowsKept)}%), excluded ${report.rowsExcluded} (${pct(report.rowsExcluded)}%)` +
       (report.badRows > 0 ? `, bad rows ${report.badRows}` : '') +
+      (report.rowsTooLong > 0 ? `, too long ${report.rowsTooLong} (> ${report.maxRowChars} chars)` : '') +
       (report.blankLines > 0 ? `, blank lines skipped ${report.blankLines}` : ''),
     '',
   ];

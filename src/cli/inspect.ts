@@ -80,7 +80,9 @@ export const inspectCommand: Command<InspectArgs> = {
     y
       .option('model', { type: 'string', demandOption: true, describe: 'ONNX model file' })
       .option('compare', { type: 'string', describe: 'another ONNX model to compare architectures with' })
-      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<InspectArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .example('$0 inspect --model teacher.onnx', 'inputs, outputs, parameters, ops, and whether our engine can train it')
+      .example('$0 inspect --model teacher.onnx --compare base.onnx --json', 'same architecture? (JSON: sameArchitecture, firstDifference)') as unknown as Argv<InspectArgs>,
   handler: async (args) => {
     const model = await readModel(args.model);
     const other = args.compare ? { model: await readModel(args.compare), path: args.compare } : undefined;

@@ -3,9 +3,11 @@
  * 0 ran / pass, 1 gate tripped, 2 bad input or unsupported model (one line on stderr), 3 a bug in
  * audit-dataset (any other error: one line saying so; the stack with --debug or AUDIT_DATASET_DEBUG=1).
  */
+// First: onnxruntime's telemetry off before any module can load onnxruntime (see onnx/ort-env.ts).
+import '../onnx/ort-env.js';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { AuditInputError } from '../errors.js';
+import { AuditInputError, fsError } from '../errors.js';
 import { commands } from './commands.js';
 
 export const EXIT = { pass: 0, fail: 1, input: 2, bug: 3 } as const;
@@ -47,6 +49,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
  * (AuditInputError), 3 for anything else, which is a bug in audit-dataset (stack only on request).
  */
 export function reportError(e: unknown, argv: readonly string[], write: (text: string) => void = (t) => void process.stderr.write(t)): number {
+  // A filesystem error anywhere (a folder where a file should be, no permission) names its path.
+  const fsPath = (e as NodeJS.ErrnoException | null)?.path;
+  if (!(e instanceof AuditInputError) && typeof fsPath === 'string') e = fsError(fsPath, 'use it', e);
   if (e instanceof AuditInputError) {
     write(`audit-dataset: ${oneLine(e.message)}\n`);
     return EXIT.input;

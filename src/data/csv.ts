@@ -5,9 +5,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
-import { parse, type CsvError } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { planColumns, type ColumnPlan } from './columns.js';
 import { fileError, rowError } from './errors.js';
+import { FORBIDDEN_KEYS, parseJsonStrict } from './json-strict.js';
 import type { ReadOptions, RowOrBad } from './types.js';
 import { firstInvalidLineIndex, incompleteTail, looksBinary, startsWithParquetMagic, validUtf8 } from './utf8.js';
 import { looksNumeric } from './vector.js';
@@ -43,7 +44,9 @@ export async function* readCsvItems(file: string, opts: ReadOptions = {}): Async
       prevEmpty = rec.info.empty_lines;
       if (!header) {
         header = rec.record.map((h) => h.trim());
+        checkHeader(file, line, header);
         plan = planColumns(header);
+        for (const name of plan.vectors.keys()) if (FORBIDDEN_KEYS.has(name)) throw rowError(file, line, `header columns make a vector named '${name}', which is not allowed as a field name`);
         numericCol = header.map((h, i) => numeric === '*' || (numeric?.includes(h) ?? false) || (numeric?.includes(plan!.fields[i]!) ?? false));
         continue;
       }
@@ -54,11 +57,19 @@ export async function* readCsvItems(file: string, opts: ReadOptions = {}): Async
         yield { bad: true, line, reason, raw: rec.record.join(',') };
         continue;
       }
+      const value = toValue(rec.record, plan!, numericCol, keepString);
+      if (typeof value === 'string') {
+        if (!skipBad) throw rowError(file, line, value);
+        if (stats) stats.badRows++;
+        yield { bad: true, line, reason: value, raw: rec.record.join(',') };
+        continue;
+      }
       if (stats) stats.rows++;
-      yield { line, value: toValue(rec.record, plan!, numericCol, keepString) };
+      yield { line, value };
     }
   } catch (e) {
-    if (e instanceof Error && (e as CsvError).code?.startsWith('CSV_')) {
+    // csv-parse 7's codes have no CSV_ prefix: tell its errors by class.
+    if (e instanceof CsvError) {
       const lines = (e as CsvError & { lines?: number }).lines ?? prevEnd + 1;
       throw rowError(file, lines, `malformed CSV (${e.message.replace(/^Invalid [^:]*: /, '').split('\n')[0]})`);
     }
@@ -70,12 +81,24 @@ export async function* readCsvItems(file: string, opts: ReadOptions = {}): Async
   if (!header) throw fileError(file, 'no header row');
 }
 
-function toValue(cells: string[], plan: ColumnPlan, numericCol: boolean[], keepString: Set<string>): Record<string, unknown> {
-  const value: Record<string, unknown> = {};
+/** One name per column, none that would reach Object.prototype; a header that breaks this is bad input. */
+function checkHeader(file: string, line: number, header: string[]): void {
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (FORBIDDEN_KEYS.has(name)) throw rowError(file, line, `header column '${name}' is not allowed as a field name`);
+    if (seen.has(name)) throw rowError(file, line, `header names column '${name}' twice`);
+    seen.add(name);
+  }
+}
+
+/** The row's fields (an object without prototype), or the reason the row is bad. */
+function toValue(cells: string[], plan: ColumnPlan, numericCol: boolean[], keepString: Set<string>): Record<string, unknown> | string {
+  const value: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [name, len] of plan.vectors) value[name] = new Array(len);
   for (let i = 0; i < cells.length; i++) {
     const field = plan.fields[i]!;
     const cell = convertCell(cells[i]!, numericCol[i]!, keepString.has(field));
+    if (cell instanceof BadCell) return `column '${plan.fields[i]}': ${cell.reason}`;
     const slot = plan.slots[i]!;
     if (slot >= 0) (value[field] as unknown[])[slot] = cell;
     else value[field] = cell;
@@ -91,14 +114,17 @@ function convertCell(cell: string, numeric: boolean, keepString: boolean): unkno
     const last = cell.charCodeAt(cell.length - 1);
     // JSON arrays (and objects, e.g. one chat message) in a cell become structured values.
     if ((c0 === 91 && last === 93) || (c0 === 123 && last === 125)) {
-      try {
-        return JSON.parse(cell);
-      } catch {
-        return cell;
-      }
+      const parsed = parseJsonStrict(cell);
+      if (parsed.ok) return parsed.value;
+      // Not JSON after all: the text stays. JSON whose keys repeat has no single meaning.
+      return parsed.reason.startsWith('duplicate key') ? new BadCell(parsed.reason) : cell;
     }
   }
   return cell;
+}
+
+class BadCell {
+  constructor(readonly reason: string) {}
 }
 
 export { looksNumeric };

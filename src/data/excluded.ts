@@ -11,6 +11,7 @@ export const EXCLUSION_KINDS = {
   'non-finite': 'the row holds NaN or Infinity values',
   filter: 'a content-filter rule rejected the row (`rules` names which)',
   'row-limit': 'the row came after the configured row limit (train.maxRows) and was not used',
+  'too-long': 'the row\'s text is longer than maxRowChars: excluded before any filter rule ran',
   'empty-completion': 'a text row whose completion is empty or whitespace',
   'no-completion-tokens': 'a text row whose prompt alone fills task.maxLength, or whose completion adds no token',
 } as const;

@@ -4,7 +4,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { fileError, rowError } from './errors.js';
-import type { ReadOptions, RowOrBad } from './types.js';
+import { parseJsonStrict } from './json-strict.js';
+import { rowObject, type ReadOptions, type RowOrBad } from './types.js';
 import { firstInvalidLineIndex, looksBinary, startsWithParquetMagic, validUtf8 } from './utf8.js';
 
 const CHUNK_BYTES = 1 << 18;
@@ -33,17 +34,14 @@ export async function* readJsonlBatches(file: string, opts: ReadOptions = {}): A
       return null;
     }
     sawRow = true;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      return bad(`malformed JSON (${(e as Error).message.split('\n')[0]})`, line);
-    }
+    const parsed = parseJsonStrict(line);
+    if (!parsed.ok) return bad(parsed.reason, line);
+    const value = parsed.value;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return bad('expected a JSON object per line', line);
     }
     if (stats) stats.rows++;
-    return { line: lineNo, value: value as Record<string, unknown>, raw: line };
+    return { line: lineNo, value: rowObject(value as Record<string, unknown>), raw: line };
   };
 
   const bad = (reason: string, raw?: string): RowOrBad => {

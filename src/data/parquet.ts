@@ -6,7 +6,8 @@ import { open } from 'node:fs/promises';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { fileError } from './errors.js';
-import type { ReadOptions, RowOrBad } from './types.js';
+import { FORBIDDEN_KEYS } from './json-strict.js';
+import { rowObject, type ReadOptions, type RowOrBad } from './types.js';
 import { startsWithParquetMagic } from './utf8.js';
 
 export async function* readParquetItems(file: string, opts: ReadOptions = {}): AsyncGenerator<RowOrBad> {
@@ -19,6 +20,7 @@ export async function* readParquetItems(file: string, opts: ReadOptions = {}): A
     throw fileError(file, `unreadable Parquet metadata (${(e as Error).message})`);
   }
   if (Number(metadata.num_rows) === 0) throw fileError(file, 'no rows');
+  checkColumnNames(file, topLevelNames(metadata.schema));
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
@@ -33,6 +35,32 @@ export async function* readParquetItems(file: string, opts: ReadOptions = {}): A
       yield { line: rowStart + i + 1, value: plainValues(rows[i]!) };
     }
     rowStart = rowEnd;
+  }
+}
+
+/** Names of the root's children (nested columns' inner elements are skipped with their subtrees). */
+function topLevelNames(schema: { name: string; num_children?: number }[]): string[] {
+  const names: string[] = [];
+  let i = 1;
+  const skip = (): void => {
+    const children = schema[i]?.num_children ?? 0;
+    i++;
+    for (let c = 0; c < children; c++) skip();
+  };
+  for (let c = 0; c < (schema[0]?.num_children ?? 0) && i < schema.length; c++) {
+    names.push(schema[i]!.name);
+    skip();
+  }
+  return names;
+}
+
+/** Column names become row keys: repeated or prototype names would give a row two meanings. */
+function checkColumnNames(file: string, names: string[]): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (FORBIDDEN_KEYS.has(name)) throw fileError(file, `column '${name}' is not allowed as a field name`);
+    if (seen.has(name)) throw fileError(file, `two columns are named '${name}'`);
+    seen.add(name);
   }
 }
 
@@ -55,6 +83,7 @@ async function checkMagic(file: string): Promise<void> {
 
 /** BigInt (INT64) becomes a number when exact, else a decimal string, so rows stay JSON-serialisable. */
 function plainValues(row: Record<string, unknown>): Record<string, unknown> {
+  rowObject(row);
   for (const key in row) {
     const v = row[key];
     if (typeof v === 'bigint') row[key] = toPlain(v);

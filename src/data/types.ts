@@ -44,6 +44,15 @@ export interface ReadOptions {
   stringColumns?: string[];
 }
 
+/**
+ * A row's fields as an object without prototype, so a missing field named `constructor` or
+ * `toString` reads as missing instead of as Object.prototype's function.
+ */
+export function rowObject(value: Record<string, unknown>): Record<string, unknown> {
+  Object.setPrototypeOf(value, null);
+  return value;
+}
+
 export function newReadStats(): ReadStats {
   return { rows: 0, blankLines: 0, badRows: 0 };
 }

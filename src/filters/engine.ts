@@ -30,6 +30,9 @@ export interface FilterReport {
   rowsKept: number;
   rowsExcluded: number;
   badRows: number;
+  /** Rows excluded because their text is longer than `maxRowChars` (no rule ran on them). */
+  rowsTooLong: number;
+  maxRowChars: number;
   perRule: Record<string, RuleStats>;
   /** First bad rows (line and reason), when skipped. */
   badRowExamples: { line: number; reason: string }[];
@@ -50,7 +53,12 @@ export interface FilterOptions {
   onProgress?: ProgressListener;
   /** Examples kept per rule (default 5). */
   maxExamples?: number;
+  /** Rows whose text is longer are excluded, counted as too long, before any rule runs (default 1 MiB of characters). */
+  maxRowChars?: number;
 }
+
+/** 1 MiB of characters: far above any training row, small enough that every rule stays fast on it. */
+export const DEFAULT_MAX_ROW_CHARS = 1 << 20;
 
 const EXAMPLE_CHARS = 200;
 const PROGRESS_EVERY = 100_000;
@@ -60,6 +68,7 @@ export async function runFilters(
   const file = opts.file ?? '<rows>';
   const fields = opts.fields ?? {};
   const maxExamples = opts.maxExamples ?? 5;
+  const maxRowChars = opts.maxRowChars ?? DEFAULT_MAX_ROW_CHARS;
   const stateless = rules.filter((r) => !r.stateful);
   const stateful = rules.filter((r) => r.stateful);
   const report: FilterReport = {
@@ -70,6 +79,8 @@ export async function runFilters(
     rowsKept: 0,
     rowsExcluded: 0,
     badRows: 0,
+    rowsTooLong: 0,
+    maxRowChars,
     perRule: {},
     badRowExamples: [],
   };
@@ -101,6 +112,11 @@ export async function runFilters(
     } catch (e) {
       if (!opts.skipBadRows || !(e instanceof AuditInputError)) throw e;
       return excludeBad({ bad: true, line: item.line, reason: e.message.replace(/^.*?:\d+: /, ''), raw: item.raw ?? JSON.stringify(item.value) });
+    }
+    if (text.length > maxRowChars) {
+      report.rowsTooLong++;
+      report.rowsExcluded++;
+      return onExcluded?.({ file, line: item.line, kind: 'too-long', reasons: [`too long: ${text.length} characters (maxRowChars ${maxRowChars})`], row: item });
     }
     // Stateless rules all run (every reason is reported); stateful ones only on rows still kept.
     let reasons: string[] | null = null;

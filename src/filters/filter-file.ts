@@ -1,20 +1,20 @@
 /** Filter a dataset file in-process: read, run rules, optionally write kept/excluded JSONL + report. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { excludedLine } from '../data/excluded.js';
 import { JsonlWriter } from '../data/jsonl-writer.js';
+import { ensureDir, fsError, refuseInputInOutputs, StagedFiles } from '../data/output-dir.js';
 import { readItemBatches } from '../data/read.js';
 import type { TextFields } from '../data/text.js';
 import { newReadStats, type ReadOptions, type ReadStats, type Row } from '../data/types.js';
 import { runFilters, type ExcludedRow, type FilterOptions, type FilterReport, type Sink } from './engine.js';
 import { loadRules } from './packs.js';
-import { fsError } from '../errors.js';
 import type { Rule } from './rule.js';
 
 export const DEFAULT_RULES = 'numbers,banned-numbers';
+/** The files `filter` writes into its output folder. */
+export const FILTER_OUTPUTS = ['kept.jsonl', 'excluded.jsonl', 'filter-report.json'];
 
 /** The engine's options that pass straight through, plus where the results go. */
-export interface FilterFileOptions extends TextFields, Pick<FilterOptions, 'skipBadRows' | 'onKept' | 'onExcluded' | 'onProgress'> {
+export interface FilterFileOptions extends TextFields, Pick<FilterOptions, 'skipBadRows' | 'onKept' | 'onExcluded' | 'onProgress' | 'maxRowChars'> {
   /** Write DIR/kept.jsonl, DIR/excluded.jsonl and DIR/filter-report.json. */
   outDir?: string;
   /** Collect kept rows in memory (returned as `kept`). */
@@ -47,11 +47,14 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
   const kept: Row[] = [];
   let keptOut: JsonlWriter | null = null;
   let excludedOut: JsonlWriter | null = null;
-  if (opts.outDir) {
-    const outDir = opts.outDir;
-    await mkdir(outDir, { recursive: true }).catch((e: unknown) => { throw fsError(outDir, 'create the output folder', e); });
-    keptOut = new JsonlWriter(join(opts.outDir, 'kept.jsonl'));
-    excludedOut = new JsonlWriter(join(opts.outDir, 'excluded.jsonl'));
+  // Outputs are written under temporary names and renamed when all are complete: a failed run
+  // leaves the folder as it was, never a half-written kept.jsonl beside an old report.
+  const staged = opts.outDir ? new StagedFiles(opts.outDir) : null;
+  if (opts.outDir && staged) {
+    refuseInputInOutputs([path], opts.outDir, FILTER_OUTPUTS);
+    await ensureDir(opts.outDir);
+    keptOut = new JsonlWriter(staged.path('kept.jsonl'));
+    excludedOut = new JsonlWriter(staged.path('excluded.jsonl'));
   }
   const onKept: Sink<Row> = (row) => {
     if (opts.collectKept) kept.push(row);
@@ -64,16 +67,22 @@ export async function filterFile(path: string, ruleSpecs: string | string[] | Ru
     const q = opts.onExcluded?.(ex);
     return p && q ? Promise.all([p, q]).then(() => undefined) : (p ?? q);
   };
-  let report: FilterReport;
+  let full: FilterFileReport;
   try {
-    report = await runFilters(items, rules, { file: path, fields, skipBadRows: opts.skipBadRows, onKept, onExcluded, onProgress: opts.onProgress });
-  } finally {
-    await Promise.all([keptOut?.close(), excludedOut?.close()]);
-  }
-  const full: FilterFileReport = { ...report, blankLines: stats.blankLines };
-  if (opts.outDir) {
-    const reportFile = join(opts.outDir, 'filter-report.json');
-    await writeFile(reportFile, `${JSON.stringify(full, null, 2)}\n`).catch((e: unknown) => { throw fsError(reportFile, 'write', e); });
+    let report: FilterReport;
+    try {
+      report = await runFilters(items, rules, { file: path, fields, skipBadRows: opts.skipBadRows, onKept, onExcluded, onProgress: opts.onProgress, ...(opts.maxRowChars !== undefined ? { maxRowChars: opts.maxRowChars } : {}) });
+    } finally {
+      await Promise.all([keptOut?.close(), excludedOut?.close()]);
+    }
+    full = { ...report, blankLines: stats.blankLines };
+    if (staged) {
+      await staged.write('filter-report.json', `${JSON.stringify(full, null, 2)}\n`);
+      await staged.commit();
+    }
+  } catch (e) {
+    await staged?.discard();
+    throw opts.outDir ? fsError(e, opts.outDir, 'write the outputs') : e;
   }
   return { report: full, kept };
 }

@@ -15,6 +15,7 @@ import { keywordsRule } from './keywords.js';
 import { lengthRule } from './length.js';
 import { numbersRule } from './numbers.js';
 import { PII_TYPES, piiRule, type PiiType } from './pii.js';
+import { compileRe2 } from './re2.js';
 import { regexRule, type RegexPattern } from './regex.js';
 import { RULE_KINDS, type Rule, type RuleKind } from './rule.js';
 
@@ -238,9 +239,10 @@ class OptionReader {
             : null;
       if (!spec) this.fail(key, 'a list of strings or {pattern, flags?, reason?}');
       try {
-        new RegExp(spec.pattern, spec.flags ?? '');
+        compileRe2(spec.pattern, spec.flags ?? '');
       } catch (e) {
-        this.fail(key, `valid regular expressions (${(e as Error).message})`);
+        const rule = typeof this.o.name === 'string' ? this.o.name : String(this.o.kind);
+        throw this.where.error(this.path, `rule '${rule}': pattern /${spec.pattern}/ cannot run in linear time (RE2): ${(e as Error).message}`, key);
       }
       return spec;
     });

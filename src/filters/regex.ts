@@ -1,4 +1,8 @@
-/** Regular-expression rule: each pattern that matches adds its reason. */
+/**
+ * Regular-expression rule: each pattern that matches adds its reason. Patterns run with RE2
+ * semantics (linear time); ones RE2 cannot run are refused when the pack is loaded.
+ */
+import { compileRe2 } from './re2.js';
 import { KEEP, type Rule } from './rule.js';
 
 export interface RegexPattern {
@@ -10,7 +14,7 @@ export interface RegexPattern {
 export function regexRule(patterns: RegexPattern[], name = 'regex'): Rule {
   const compiled = patterns.map((p) => {
     const flags = (p.flags ?? '').replace(/[gy]/g, '');
-    return { re: new RegExp(p.pattern, flags), reason: p.reason ?? `matches /${p.pattern}/${flags}` };
+    return { re: compileRe2(p.pattern, flags), reason: p.reason ?? `matches /${p.pattern}/${flags}` };
   });
   const check = (text: string): readonly string[] => {
     let out: string[] | null = null;

@@ -3,7 +3,7 @@
  * Input width = product of the first float input's non-batch dims; output width is discovered by
  * running one row (exporters often leave output dims symbolic). Makes teacher outputs, scores probes.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnx/ort.js';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto } from '../onnx/proto.js';
 import { encodeModel } from '../onnx/io.js';
 import { UnsupportedModelError } from '../errors.js';

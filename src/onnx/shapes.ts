@@ -3,7 +3,7 @@
  * outputs every intermediate value with onnxruntime, twice, at two sizes of each symbolic input
  * dim; dims that differ between the runs are symbolic (named after the input dim they follow).
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.js';
 import { AuditInputError } from '../errors.js';
 import { Random } from '../random.js';
 import { DataType, dimsOf, graphOf, initializersOf, nodesOf, onnx, valueInfoDims, valueInfoElemType, type ModelProto } from './proto.js';

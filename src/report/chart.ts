@@ -59,8 +59,9 @@ export function domain(values: number[]): [number, number] {
 
 const n2 = (x: number): string => String(Math.round(x * 10) / 10);
 
-function marker(shape: Shape, x: number, y: number, r: number, fill: string, stroke: string): string {
-  const common = `fill="${fill}" stroke="${stroke}" stroke-width="1.5"`;
+/** cls: "run" for one seed's run, "mean" for the mean (a browser test counts them). */
+function marker(shape: Shape, x: number, y: number, r: number, fill: string, stroke: string, cls: 'run' | 'mean'): string {
+  const common = `fill="${fill}" stroke="${stroke}" stroke-width="1.5" class="${cls}"`;
   if (shape === 'circle') return `<circle cx="${n2(x)}" cy="${n2(y)}" r="${n2(r)}" ${common}/>`;
   const pts =
     shape === 'diamond'
@@ -124,7 +125,7 @@ export function renderProbeChart(p: ProbeResult): string {
     // Runs: open markers above the lane centre; a small deterministic vertical offset separates ties.
     s.runs.forEach((v, k) => {
       const dy = ((k % 3) - 1) * 3.5;
-      parts.push(marker(lane.shape, x(v), cy - 9 + dy, 4, 'white', lane.colour));
+      parts.push(marker(lane.shape, x(v), cy - 9 + dy, 4, 'white', lane.colour, 'run'));
     });
     // Mean and CI below the runs.
     const my = cy + 10;
@@ -133,7 +134,7 @@ export function renderProbeChart(p: ProbeResult): string {
     for (const c of [c0, c1]) {
       parts.push(`<line x1="${n2(c)}" y1="${n2(my - 5)}" x2="${n2(c)}" y2="${n2(my + 5)}" stroke="${lane.colour}" stroke-width="2"/>`);
     }
-    parts.push(marker(lane.shape, x(s.mean), my, 5, lane.colour, lane.colour));
+    parts.push(marker(lane.shape, x(s.mean), my, 5, lane.colour, lane.colour, 'mean'));
   });
 
   const desc = `${p.name}: base ${fmt(p.base)}, teacher ${fmt(p.teacher)}, ${lanes

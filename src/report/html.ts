@@ -17,6 +17,9 @@ import {
   attributionFacts,
   ATTRIBUTION_EXPLANATION,
   VERDICT_LABEL,
+  positiveControlView,
+  sequentialView,
+  POSITIVE_CONTROL_EXPLANATION,
   type Fact,
 } from './view.js';
 
@@ -25,7 +28,7 @@ const CSS = `
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1f2328;background:#f6f8fa}
 main{max-width:1120px;margin:0 auto;padding:0 20px 40px}
 .banner{margin:0 -20px 24px;padding:22px 20px;color:#fff}
-.banner.pass{background:#1a7f37}.banner.fail{background:#b42318}
+.banner.pass{background:#1a7f37}.banner.fail{background:#b42318}.banner.inconclusive{background:#9a6700}.banner.screen{background:#0969da}
 .banner h1{margin:0 0 6px;font-size:26px}.banner p{margin:0;font-size:16px}
 section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:14px 18px;margin:0 0 18px}
 h2{margin:0 0 10px;font-size:19px}h3{margin:18px 0 6px;font-size:16px}
@@ -66,6 +69,35 @@ function table(header: string[], rows: [string, boolean?][][], cls = ''): string
 /** The value, then its interval kept on one line; the cell may wrap between the two. */
 function valueCi([value, ci]: [string, string]): string {
   return `${esc(value)} <span class="ci">${esc(ci)}</span>`;
+}
+
+function sequentialSection(report: AuditReport): string {
+  const s = sequentialView(report);
+  if (!s) return '';
+  return [
+    '<section id="sequential">',
+    '<h2>Seeds in stages</h2>',
+    `<p>${esc(s.words)}</p>`,
+    table(['Seeds', 'Alpha spent', 'Boundary (z)', 'Nominal alpha', 'Decision'], s.rows.map((r) => r.map((c, i) => [esc(c), i < 4] as [string, boolean]))),
+    '</section>',
+  ].join('\n');
+}
+
+function positiveControlSection(report: AuditReport): string {
+  const positive = positiveControlView(report);
+  if (!positive) return '';
+  return [
+    '<section id="positive-control">',
+    '<h2>Positive control</h2>',
+    `<p class="note">${esc(POSITIVE_CONTROL_EXPLANATION)}</p>`,
+    `<p>Signal: ${esc(positive.signal)}.</p>`,
+    table(
+      ['Probe', 'Positive-control students', 'Delta vs control [CI]', 'p', 'Transfer'],
+      positive.rows.map(([name, mean, delta, p, transfer]) => [[`<code>${esc(name)}</code>`], [esc(mean), true], [esc(delta), true], [esc(p), true], [esc(transfer)]]),
+    ),
+    `<p>${esc(positive.reason)}</p>`,
+    '</section>',
+  ].join('\n');
 }
 
 function probesSection(report: AuditReport): string {
@@ -197,6 +229,8 @@ export function renderHtml(report: AuditReport): string {
     `<header class="banner ${v}" role="status"><h1>audit-dataset: ${VERDICT_LABEL[v]}</h1><p>${esc(report.summary)}</p></header>`,
     `<section id="models"><h2>Models</h2>\n${factsTable(modelFacts(report))}\n</section>`,
     probesSection(report),
+    positiveControlSection(report),
+    sequentialSection(report),
     filtersSection(report),
     `<section id="data"><h2>Data</h2>\n${factsTable(dataFacts(report))}\n</section>`,
     screenSection(report),

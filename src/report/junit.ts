@@ -36,11 +36,23 @@ function filterCases(report: AuditReport): string[] {
   });
 }
 
+/** The positive control: a failure when the audit is inconclusive and the policy fails on that. */
+function positiveControlCase(report: AuditReport): string[] {
+  const pc = report.positiveControl;
+  if (!pc) return [];
+  const details = [`signal: ${pc.signal}`, ...pc.probes.map((p) => `${p.name}: delta ${fmtSigned(p.delta)} ${fmtCi(p.deltaCi)}, p ${fmtP(p.pValue)}, ${p.transfer ? 'transfer' : 'none'}`)].join('\n');
+  const open = `    <testcase classname="audit-dataset.power" name="positive-control" time="0">`;
+  if (inconclusiveFails(report)) return [`${open}\n      <failure message="${x(pc.reason)}" type="inconclusive">${x(details)}</failure>\n    </testcase>`];
+  return [`${open}\n      <system-out>${x(`${pc.reason}\n${details}`)}</system-out>\n    </testcase>`];
+}
+
+const inconclusiveFails = (report: AuditReport): boolean => report.verdict === 'inconclusive' && report.policy.onInconclusive !== 'pass';
+
 export function renderJunit(report: AuditReport): string {
-  const probes = report.probes.map(probeCase);
+  const probes = [...report.probes.map(probeCase), ...positiveControlCase(report)];
   const filters = filterCases(report);
   const tests = probes.length + filters.length;
-  const failures = report.probes.filter((p) => p.verdict === 'fail').length;
+  const failures = report.probes.filter((p) => p.verdict === 'fail').length + (inconclusiveFails(report) ? 1 : 0);
   const time = (report.run.durationMs / 1000).toFixed(3);
   const props = [
     ['verdict', report.verdict],

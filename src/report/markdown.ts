@@ -16,6 +16,9 @@ import {
   attributionFacts,
   ATTRIBUTION_EXPLANATION,
   VERDICT_LABEL,
+  positiveControlView,
+  sequentialView,
+  POSITIVE_CONTROL_EXPLANATION,
   type Fact,
 } from './view.js';
 
@@ -82,6 +85,27 @@ export function renderMarkdown(report: AuditReport): string {
         '',
       );
     }
+  }
+
+  const positive = positiveControlView(report);
+  if (positive) {
+    out.push(
+      '## Positive control',
+      '',
+      escapeMd(POSITIVE_CONTROL_EXPLANATION),
+      '',
+      `Signal: ${escapeMd(positive.signal)}.`,
+      '',
+      ...table(['Probe', 'Positive-control students', 'Delta vs control [CI]', 'p', 'Transfer'], positive.rows.map(([name, ...rest]) => [mdCode(name, true), ...rest.map(escapeMd)])),
+      '',
+      escapeMd(positive.reason),
+      '',
+    );
+  }
+
+  const sequential = sequentialView(report);
+  if (sequential) {
+    out.push('## Seeds in stages', '', escapeMd(sequential.words), '', ...table(['Seeds', 'Alpha spent', 'Boundary (z)', 'Nominal alpha', 'Decision'], sequential.rows.map((r) => r.map(escapeMd))), '');
   }
 
   out.push('## Content filters', '');

@@ -7,6 +7,7 @@ import { fmtCi, fmtP, fmtSigned } from './format.js';
 import type { AuditReport } from './schema.js';
 
 export const TRAIT_TRANSFER_RULE = 'trait-transfer';
+export const INCONCLUSIVE_RULE = 'inconclusive-audit';
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -35,7 +36,8 @@ function location(file: string, line: number): unknown {
 
 export function renderSarif(report: AuditReport, findings: RowFinding[]): string {
   const filterRules = [...new Set(findings.map((f) => f.ruleId).filter((id) => id !== TRAIT_TRANSFER_RULE))].sort();
-  const ruleIds = [TRAIT_TRANSFER_RULE, ...filterRules];
+  const inconclusive = report.verdict === 'inconclusive';
+  const ruleIds = [TRAIT_TRANSFER_RULE, ...(inconclusive ? [INCONCLUSIVE_RULE] : []), ...filterRules];
   const index = new Map(ruleIds.map((id, i) => [id, i]));
   const rules = ruleIds.map((id) =>
     id === TRAIT_TRANSFER_RULE
@@ -46,7 +48,14 @@ export function renderSarif(report: AuditReport, findings: RowFinding[]): string
           fullDescription: { text: report.policy.rule },
           defaultConfiguration: { level: 'error' },
         }
-      : {
+      : id === INCONCLUSIVE_RULE
+        ? {
+            id,
+            name: 'InconclusiveAudit',
+            shortDescription: { text: 'The positive control showed no transfer: the audit could not have detected transfer in this data.' },
+            defaultConfiguration: { level: report.policy.onInconclusive === 'pass' ? 'warning' : 'error' },
+          }
+        : {
           id,
           name: id,
           shortDescription: { text: `Content filter rule ${id}` },
@@ -66,6 +75,17 @@ export function renderSarif(report: AuditReport, findings: RowFinding[]): string
       locations: [location(report.data.candidate.file, 1)],
       properties: { probe: p.name, delta: p.delta, pValue: p.pValue, transferRatio: p.transferRatio },
     }));
+  const powerResults = inconclusive
+    ? [
+        {
+          ruleId: INCONCLUSIVE_RULE,
+          ruleIndex: index.get(INCONCLUSIVE_RULE),
+          level: report.policy.onInconclusive === 'pass' ? 'warning' : 'error',
+          message: { text: `Audit inconclusive: ${report.positiveControl?.reason ?? 'no positive control'}` },
+          locations: [location(report.data.candidate.file, 1)],
+        },
+      ]
+    : [];
   const rowResults = findings.map((f) => ({
     ruleId: f.ruleId,
     ruleIndex: index.get(f.ruleId),
@@ -87,7 +107,7 @@ export function renderSarif(report: AuditReport, findings: RowFinding[]): string
             rules,
           },
         },
-        results: [...probeResults, ...rowResults],
+        results: [...probeResults, ...powerResults, ...rowResults],
         properties: { verdict: report.verdict, reportSchemaVersion: report.schemaVersion },
       },
     ],

@@ -6,8 +6,8 @@
  * Bump REPORT_SCHEMA_VERSION on any breaking change.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Enum, MapOf, WireNumber } from '../jsonSchema.js';
-import { PolicySchema, ProbeResultSchema, type ProbeResult, type RunStats, type Verdict, VerdictSchema } from '../stats/schema.js';
+import { Enum, Interval, MapOf, WireNumber } from '../jsonSchema.js';
+import { AuditPolicySchema, ProbeResultSchema, type ProbeResult, type RunStats, type Verdict } from '../stats/schema.js';
 
 export const REPORT_SCHEMA_VERSION = '1.0.0';
 
@@ -85,10 +85,54 @@ export const RowAttributionSchema = Type.Object({
 }, { ...strict, description: 'Which candidate rows carry the signal: each row scored by KL(target || base output) over the target slice; base-made data scores 0.' });
 export type RowAttribution = Static<typeof RowAttributionSchema>;
 
+/**
+ * The audit's verdict: pass or fail as the probes say; `inconclusive` when they passed but the
+ * positive control showed the audit could not have detected transfer; `screen` for a screen-only
+ * run (`audit-dataset screen`: no training, no verdict on the data).
+ */
+export const AuditVerdictSchema = Enum(['pass', 'fail', 'inconclusive', 'screen'] as const, {
+  description: 'pass, fail, inconclusive (the probes passed but the positive control showed no transfer, so the audit could not have detected it; exit code by policy.onInconclusive), or screen (a screen-only run, exit 0).',
+});
+export type AuditVerdict = Static<typeof AuditVerdictSchema>;
+
+export const PositiveControlSchema = Type.Object({
+  signal: Type.String({ description: 'what the positive-control students learned' }),
+  detected: Type.Boolean({ description: 'some probe moved toward the teacher significantly (it would fail the gate)' }),
+  probes: Type.Array(Type.Object({
+    name: Type.String(),
+    mean: WireNumber(),
+    runs: Type.Array(WireNumber()),
+    delta: WireNumber(),
+    deltaCi: Interval(),
+    pValue: WireNumber({ minimum: 0, maximum: 1 }),
+    transfer: Type.Boolean(),
+  }, strict)),
+  reason: Type.String({ description: 'one line in plain words' }),
+}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives on the candidate inputs (for logits tasks: its softmax over all outputs), tested against the same controls on the same probes. A pass with detected false becomes inconclusive." });
+export type PositiveControl = Static<typeof PositiveControlSchema>;
+
+export const SequentialSummarySchema = Type.Object({
+  spending: Type.String({ description: 'the alpha-spending function, in words' }),
+  futility: Type.String({ description: 'the early-pass (futility) rule, in words' }),
+  maxSeeds: count(),
+  seedsUsed: count(),
+  stoppedEarly: Type.Boolean(),
+  looks: Type.Array(Type.Object({
+    seeds: count(),
+    fraction: WireNumber({ description: 'seeds / maximum seeds' }),
+    alphaSpent: WireNumber({ description: 'cumulative alpha spent up to this look' }),
+    boundary: WireNumber({ description: 'critical value of the cumulative z-statistic' }),
+    nominalAlpha: WireNumber({ description: "a probe fails at this look when its (Holm-adjusted) one-sided p is below this" }),
+    decision: Enum(['fail', 'pass', 'continue'] as const),
+  }, strict), { minItems: 1 }),
+}, { ...strict, description: 'Seeds in stages (train.sequential): the looks taken, their group-sequential boundaries and decisions. Absent for a one-look (fixed) design. The probes figures are those of the deciding look.' });
+export type SequentialSummary = Static<typeof SequentialSummarySchema>;
+
 export const AuditReportSchema = Type.Object({
   schemaVersion: Type.Literal(REPORT_SCHEMA_VERSION, { description: 'Version of this schema; bumped on any breaking change.' }),
   tool: Type.Object({ name: Type.Literal('audit-dataset'), version: Type.String() }, strict),
-  verdict: VerdictSchema,
+  mode: Type.Optional(Enum(['screen'] as const, { description: 'screen: a screen-only run (audit-dataset screen): content filters, row attribution and gradient screen, no probe students, no verdict on the data. Absent for a full audit.' })),
+  verdict: AuditVerdictSchema,
   summary: Type.String({ description: 'One line: what was found.' }),
   models: Type.Object({ teacher: Type.String(), base: Type.String(), architecture: Type.String(), parameters: count() }, strict),
   filters: Type.Union([Type.Null(), FilterSummarySchema], { description: "Content filters' results, or null when they were not run. Filters report; they do not gate the verdict." }),
@@ -96,7 +140,9 @@ export const AuditReportSchema = Type.Object({
   probes: Type.Array(ProbeResultSchema),
   screen: Type.Optional(GradientScreenSchema),
   attribution: Type.Optional(RowAttributionSchema),
-  policy: Type.Object({ ...PolicySchema.properties, rule: Type.String() }, strict),
+  positiveControl: Type.Optional(PositiveControlSchema),
+  sequential: Type.Optional(SequentialSummarySchema),
+  policy: Type.Object({ ...AuditPolicySchema.properties, rule: Type.String() }, strict),
   reproducibility: Type.Object({
     inputs: Type.Array(Type.Object({ role: Type.String(), path: Type.String(), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, strict)),
     seeds: Type.Array(Type.Integer()),
@@ -109,6 +155,7 @@ export const AuditReportSchema = Type.Object({
     durationMs: Type.Number({ minimum: 0 }),
     trainingMs: Type.Number({ minimum: 0 }),
     steps: count(),
+    workers: Type.Optional(count('probe runs trained at once (train.workers resolved); results do not depend on it')),
   }, { ...strict, description: 'Wall-clock facts: the only part that differs between two runs with the same seeds.' }),
 }, {
   ...strict,

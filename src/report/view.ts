@@ -3,9 +3,31 @@
  * same figures. Nothing here is escaped: each writer escapes for its own language.
  */
 import { fmt, fmtCi, fmtCount, fmtP, fmtPercent, fmtSigned, fmtValue, topReasons, truncate } from './format.js';
-import type { AuditReport, ProbeResult, RunStats, Verdict } from './schema.js';
+import type { AuditReport, AuditVerdict, ProbeResult, RunStats, Verdict } from './schema.js';
 
-export const VERDICT_LABEL: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL' };
+export const VERDICT_LABEL: Record<AuditVerdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', screen: 'SCREEN' };
+
+export const POSITIVE_CONTROL_EXPLANATION =
+  'Students trained with the same recipe and budget on the strongest signal the teacher gives on the candidate inputs, tested against the same controls on the same probes. Without transfer there, the audit could not have seen transfer in the candidate, and a pass is inconclusive.';
+
+/** Seeds in stages: one line in words and the looks as rows (seeds, alpha spent, boundary z, nominal alpha, decision). */
+export function sequentialView(report: AuditReport): { words: string; rows: [string, string, string, string, string][] } | undefined {
+  const s = report.sequential;
+  if (!s) return undefined;
+  const words = `Seeds in stages: ${s.seedsUsed} of at most ${s.maxSeeds} seeds per arm used${s.stoppedEarly ? ', stopped early' : ''}. ${s.spending}. Early pass: ${s.futility}.`;
+  return { words, rows: s.looks.map((l) => [String(l.seeds), fmt(l.alphaSpent), fmt(l.boundary), fmtP(l.nominalAlpha), l.decision]) };
+}
+
+/** The positive control as rows (probe, students mean, delta [CI], p, transfer?) and its one-line reason. */
+export function positiveControlView(report: AuditReport): { reason: string; signal: string; rows: [string, string, string, string, string][] } | undefined {
+  const pc = report.positiveControl;
+  if (!pc) return undefined;
+  return {
+    reason: pc.reason,
+    signal: pc.signal,
+    rows: pc.probes.map((p) => [p.name, fmt(p.mean), `${fmtSigned(p.delta)} ${fmtCi(p.deltaCi)}`, fmtP(p.pValue), p.transfer ? 'transfer' : 'none']),
+  };
+}
 
 export interface ProbeRow {
   name: string;

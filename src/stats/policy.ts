@@ -74,8 +74,28 @@ function measureProbe(runs: ProbeRuns, policy: Policy): Omit<ProbeResult, 'verdi
   };
 }
 
+/**
+ * Every student and control run gave the same value: the probe did not vary with training at all
+ * (a constant model output, a probe set the model always gets right or wrong, a saturated metric),
+ * so it cannot tell transfer from none. Such a probe never passes silently: the gate fails closed.
+ */
+export function isDegenerate(student: readonly number[], control: readonly number[]): boolean {
+  const all = [...student, ...control];
+  return all.length > 0 && all.every((v) => Object.is(v, all[0]));
+}
+
 function decide(measured: ReturnType<typeof measureProbe>, pValue: number, policy: Policy): ProbeResult {
   const { direction, ...rest } = measured;
+  if (isDegenerate(measured.student.runs, measured.control.runs)) {
+    const value = fmt(measured.student.runs[0]!);
+    return {
+      ...rest,
+      pValue,
+      verdict: 'fail',
+      degenerate: true,
+      reason: `degenerate probe: every student and control run gave ${value}, so it cannot measure transfer; the gate fails closed (fix or replace the probe)`,
+    };
+  }
   const towardShift = measured.delta * direction;
   const significant = pValue < policy.alpha;
   const verdict: Verdict = significant && towardShift > policy.minEffect ? 'fail' : 'pass';

@@ -19,6 +19,14 @@ export const PolicySchema = Section({
 });
 export type Policy = Static<typeof PolicySchema>;
 
+/** audit.yaml `policy:`: the test's rule above plus what the audit does with it. */
+export const AuditPolicySchema = Section({
+  ...PolicySchema.properties,
+  klProbes: Type.Boolean({ default: true, description: 'every agreement probe also tests the mean KL(teacher || model) on its inputs as a probe of its own (lower = toward the teacher; minEffect in nats), in the same Holm family' }),
+  onInconclusive: Enum(['fail', 'pass'] as const, { default: 'fail', description: 'exit code of an inconclusive audit (the positive control showed no transfer): fail = 1, pass = 0' }),
+});
+export type AuditPolicy = Static<typeof AuditPolicySchema>;
+
 export const VerdictSchema = Enum(['pass', 'fail'] as const);
 export type Verdict = Static<typeof VerdictSchema>;
 
@@ -54,6 +62,7 @@ export const ProbeResultSchema = Type.Object({
   minDetectableEffect: WireNumber({ description: 'smallest delta this many seeds detect at alpha with 80% power, from the observed spread' }),
   verdict: VerdictSchema,
   reason: Type.String({ description: 'one line saying why this verdict' }),
+  degenerate: Type.Optional(Type.Literal(true, { description: 'every student and control run gave the same value: the probe cannot measure transfer, so its verdict is fail (fail-closed)' })),
   extra: Type.Optional(MapOf(Type.Object({
     base: WireNumber(),
     teacher: WireNumber(),

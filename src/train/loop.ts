@@ -3,8 +3,8 @@
  * (every row is seen once per epoch; the graph's batch dim is symbolic), so rows % batchSize
  * rows make a smaller final step.
  */
-import type { ProgressListener } from '../events.js';
 import { AuditInputError } from '../errors.js';
+import type { ProgressListener } from '../events.js';
 import { Random } from '../random.js';
 import type { Batch, HostArray, Trainer } from './trainer.js';
 
@@ -45,13 +45,37 @@ export async function train(trainer: Trainer, data: Dataset, options: TrainLoopO
     let lossSum = 0;
     for (let start = 0; start < data.rows; start += batchSize) {
       const batch = batcher.gather(order, start, Math.min(batchSize, data.rows - start));
-      lossSum += (await trainer.step(batch)) * batch.rows;
+      const loss = await trainer.step(batch);
       steps++;
+      // The loss every step (free); the weights only when the loss went bad or at epoch ends.
+      if (!Number.isFinite(loss)) throw diverged(stage, steps, epoch, `the loss is ${loss}`, trainer);
+      lossSum += loss * batch.rows;
     }
+    const bad = firstNonFinite(trainer.weights());
+    if (bad) throw diverged(stage, steps, epoch, `parameter ${bad.name}[${bad.index}] is ${bad.value}`, trainer, false);
     epochLosses.push(lossSum / data.rows);
     options.onEvent?.({ kind: 'progress', stage, done: epoch + 1, total: epochs, message: `epoch ${epoch + 1} loss ${epochLosses[epoch]!.toFixed(4)}` });
   }
   return { epochLosses, steps };
+}
+
+/** The first parameter value that is NaN or infinite, if any. */
+export function firstNonFinite(weights: ReadonlyMap<string, Float32Array>): { name: string; index: number; value: number } | undefined {
+  for (const [name, w] of weights) {
+    for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) return { name, index: i, value: w[i]! };
+  }
+  return undefined;
+}
+
+/**
+ * Training went non-finite: stop with one line naming the run, the step and what went bad (the
+ * first non-finite parameter, when the loss did). Exit 2: the data, the models or the settings
+ * (learning rate, targets) make the run meaningless, and a NaN student must not reach a verdict.
+ */
+function diverged(stage: string, step: number, epoch: number, what: string, trainer: Trainer, lookAtWeights = true): AuditInputError {
+  const bad = lookAtWeights ? firstNonFinite(trainer.weights()) : undefined;
+  const where = bad ? `; parameter ${bad.name}[${bad.index}] is ${bad.value}` : lookAtWeights ? '; every parameter is still finite' : '';
+  return new AuditInputError(`${stage}: training diverged at step ${step} (epoch ${epoch + 1}): ${what}${where} (lower train.lr, or check the targets and the models' weights)`);
 }
 
 /**

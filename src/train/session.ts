@@ -11,7 +11,7 @@
  *   when other processes share the cores, steals the core the main thread needs: the audit took
  *   ~57 s that way under load.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnx/ort.js';
 
 export interface SessionTuning {
   intraOpNumThreads?: number;

@@ -6,7 +6,7 @@
  * The feeds and fetches of both directions are built once; a step only swaps in the batch tensors.
  */
 import { writeFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnx/ort.js';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { encodeModel } from '../onnx/io.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';

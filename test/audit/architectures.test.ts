@@ -63,8 +63,9 @@ describe('audits on other architectures', () => {
     const { report } = await audit(validateConfig(await caseFor(model(2), model(1), 4), 'test'));
     expect(report.models.architecture).toMatch(/MatMul x3, Add x3, Tanh x2/);
     expect(report.probes[0]!.student.runs).toHaveLength(2);
-    // Students trained on the teacher's targets moved; every run is a real number.
+    // Every run is a real number, and training really ran (the runs are scores of trained students).
     for (const v of [...report.probes[0]!.student.runs, ...report.probes[0]!.control.runs]) expect(Number.isFinite(v)).toBe(true);
+    expect(report.run.steps).toBeGreaterThan(0);
   });
 
   it('runs on a CNN with an image-shaped input fed from flat rows', async () => {

@@ -2,7 +2,7 @@
  * The MNIST auxiliary-logit case end to end, with the audit's DEFAULT hyper-parameters:
  * students that never see a digit learn digits from a same-init teacher's auxiliary outputs on
  * noise (FAIL); base-made data (PASS) and another init's teacher data (PASS: transfer needs a
- * shared init) do not move them. Fixtures are built deterministically by scripts/fixtures.ts.
+ * shared init) do not move them. Fixtures are built deterministically by test/fixtures/mnist.ts.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { audit } from '../../src/audit/audit.js';
 import { loadAuditConfig } from '../../src/config/index.js';
 import { main } from '../../src/cli/main.js';
 import type { AuditReport } from '../../src/report/schema.js';
-import { ensureMnistFixtures } from '../../scripts/fixtures.js';
+import { ensureMnistFixtures } from '../fixtures/mnist.js';
 
 let dir = '';
 const runAudit = async (file: string, overrides: Record<string, unknown> = {}): Promise<AuditReport> =>
@@ -34,7 +34,11 @@ describe('MNIST auxiliary-logit audit (defaults)', () => {
     // Students pick up a real share of the teacher's digit skill from noise; controls do not.
     expect(digits.delta).toBeGreaterThan(0.05);
     expect(digits.pValue).toBeLessThan(0.01);
-    expect(digits.student.runs).toHaveLength(5);
+    // Seeds in stages (3, then 5): a clear FAIL may stop at the first look.
+    expect([3, 5]).toContain(digits.student.runs.length);
+    expect(report.reproducibility.seeds).toHaveLength(digits.student.runs.length);
+    // The positive control (the teacher's full outputs on the same noise) transfers too.
+    expect(report.positiveControl!.detected).toBe(true);
     expect(report.probes.find((p) => p.name === 'teacher-agreement')!.verdict).toBe('fail');
     // Every row carries some of the teacher's difference from the base; the top rows are listed.
     expect(report.attribution!.mean).toBeGreaterThan(1e-3);

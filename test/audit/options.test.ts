@@ -24,11 +24,15 @@ describe('audit options', () => {
     const c = await tinyCase();
     const baseline = path.join(c.dir, 'clean.jsonl');
     await writeFile(baseline, await readFile(c.data, 'utf8'));
-    const { report } = await audit(validateConfig({ ...c.config, baseline }, 'test'));
+    // Without the positive control: its verdict (2 seeds, 1 epoch) is not what this test is about.
+    const { report } = await audit(validateConfig({ ...c.config, baseline, train: { ...(c.config.train as object), positiveControl: false } }, 'test'));
     expect(report.data.baseline).toEqual({ source: 'given', file: baseline, rows: 300 });
     // Same data on both arms, same seeds: students and controls are the same runs.
     for (const p of report.probes) expect(p.student.runs).toEqual(p.control.runs);
-    expect(report.verdict).toBe('pass');
+    // No probe fails for transfer. The tiny models' probes give one value on every run (accuracy
+    // 0.34, agreement 0): such probes are reported degenerate and fail closed (issue 12).
+    for (const p of report.probes) expect(p.verdict === 'pass' || p.degenerate === true).toBe(true);
+    expect(report.probes.filter((p) => p.verdict === 'fail' && !p.degenerate)).toEqual([]);
   });
 
   it('runs content filters first and excludes what they reject, with reasons', async () => {
@@ -62,7 +66,7 @@ describe('saved probe models', () => {
     const c = await tinyCase();
     const { report } = await audit(validateConfig({ ...c.config, saveModels: true }, 'test'));
     const dir = path.join(c.config.out as string, 'models');
-    expect((await readdir(dir)).sort()).toEqual(['control-seed1.onnx', 'control-seed2.onnx', 'student-seed1.onnx', 'student-seed2.onnx']);
+    expect((await readdir(dir)).sort()).toEqual(['control-seed1.onnx', 'control-seed2.onnx', 'positive-seed1.onnx', 'positive-seed2.onnx', 'student-seed1.onnx', 'student-seed2.onnx']);
     const model = await LogitsModel.load(path.join(dir, 'student-seed2.onnx'));
     const probe = (await readFile(c.probe, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { x: number[]; y: number });
     const outputs = await model.predict(Float32Array.from(probe.flatMap((r) => r.x)), probe.length);

@@ -1,4 +1,5 @@
 import * as zlib from 'node:zlib';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parquetWriteFile } from 'hyparquet-writer';
@@ -43,11 +44,30 @@ describe('Parquet reader', () => {
     expect(rows[2499]).toMatchObject({ line: 2500, value: { completion: '2499, 009', n: 2499 } });
   });
   it('reads one row group at a time (rows arrive before the file is decoded)', async () => {
-    const file = writeParquet(30_000, 'SNAPPY', 10_000);
+    // Three row groups; the last one's bytes are damaged (GZIP's checksum makes that an error).
+    // A reader that decoded the whole file first would fail before yielding anything.
+    const file = writeParquet(30_000, 'GZIP', 10_000);
+    const bytes = readFileSync(file);
+    const footer = bytes.readUInt32LE(bytes.length - 8);
+    const dataEnd = bytes.length - 8 - footer;
+    for (let i = Math.floor(dataEnd * 0.9); i < Math.floor(dataEnd * 0.95); i++) bytes[i] = bytes[i]! ^ 0xff;
+    writeFileSync(file, bytes);
     const it = readItems(file)[Symbol.asyncIterator]();
     const first = await it.next();
     expect(first.value).toMatchObject({ line: 1 });
-    await it.return?.(undefined);
+    // ... and the damage is real: reading on fails, after the intact groups' rows.
+    let rows = 1;
+    const failure = await (async () => {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return null;
+        rows++;
+      }
+    })().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(AuditInputError); // a damaged file is the user's input, not a bug
+    expect((failure as Error).message).toMatch(/t-GZIP\.parquet/);
+    expect(rows).toBeGreaterThanOrEqual(10_000);
+    expect(rows).toBeLessThan(30_000);
   });
   it.each([
     ['a file without PAR1 magic', '{"a":1}\n', /bad\.parquet: not a Parquet file \(missing PAR1 magic\)/],

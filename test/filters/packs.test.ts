@@ -36,7 +36,7 @@ describe('rule packs', () => {
     ['unknown kind', 'rules:\n  - kind: magic\n', /bad\.yaml:2: rules\[0\]: unknown or missing kind 'magic'/],
     ['wrong type', 'rules:\n  - kind: numbers\n    maxValue: lots\n', /bad\.yaml:3: rules\[0\]: 'maxValue' must be an integer >= 0/],
     ['missing words', 'rules:\n  - kind: keywords\n', /bad\.yaml:2: rules\[0\]: keywords rule needs 'words:'/],
-    ['bad regex', 'rules:\n  - kind: regex\n    patterns: ["(("]\n', /bad\.yaml:3: rules\[0\]: 'patterns' must be valid regular expressions/],
+    ['bad regex', 'rules:\n  - kind: regex\n    patterns: ["(("]\n', /bad\.yaml:3: rules\[0\]: rule 'regex': pattern \/\(\(\/ cannot run in linear time \(RE2\)/],
     ['bad yaml', 'rules: [\n', /bad\.yaml:\d+: invalid YAML/],
     ['empty rules', 'rules: []\n', /bad\.yaml:1: `rules:` must be a non-empty list/],
   ];

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PALETTE } from '../../src/report/chart.js';
 import { renderHtml } from '../../src/report/html.js';
-import { MALICIOUS_FILE, sampleReport } from './sample.js';
+import { inconclusive, MALICIOUS_FILE, sampleReport } from './sample.js';
 import { wellFormednessErrors } from './wellformed.js';
 
 const svgs = (html: string): string[] => html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
@@ -28,6 +28,15 @@ describe('renderHtml', () => {
     const pass = sampleReport();
     pass.verdict = 'pass';
     expect(renderHtml(pass)).toContain('<header class="banner pass"');
+  });
+
+  it('shows an inconclusive audit in its own banner, with the positive control and its reason', () => {
+    const r = inconclusive(sampleReport());
+    const out = renderHtml(r);
+    expect(out).toContain('<header class="banner inconclusive" role="status"><h1>audit-dataset: INCONCLUSIVE</h1>');
+    expect(out).toContain('<h2>Positive control</h2>');
+    expect(out).toContain('could not have detected transfer');
+    expect(wellFormednessErrors(out, 'html')).toEqual([]);
   });
 
   it('has one SVG chart per probe, each with base, teacher, every run and the means', () => {

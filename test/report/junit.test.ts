@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderJunit } from '../../src/report/junit.js';
-import { MALICIOUS_FILE, sampleReport } from './sample.js';
+import { inconclusive, MALICIOUS_FILE, sampleReport } from './sample.js';
 import { wellFormednessErrors } from './wellformed.js';
 
 const testcases = (xml: string): string[] => xml.match(/<testcase [\s\S]*?<\/testcase>/g) ?? [];
@@ -12,12 +12,12 @@ describe('renderJunit', () => {
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
     expect(wellFormednessErrors(xml, 'xml')).toEqual([]);
     expect(xml.match(/<testsuite /g)).toHaveLength(1);
-    expect(xml).toContain('<testsuite name="audit-dataset" tests="4" failures="1" errors="0" skipped="0"');
+    expect(xml).toContain('<testsuite name="audit-dataset" tests="5" failures="1" errors="0" skipped="0"');
   });
 
-  it('has a testcase per probe and per filter rule, failing only the failing probe', () => {
+  it('has a testcase per probe, the positive control and per filter rule, failing only the failing probe', () => {
     const cases = testcases(xml);
-    expect(cases.map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual(['owl-preference', 'agreement-with-teacher', 'number-format', 'banned-numbers']);
+    expect(cases.map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual(['owl-preference', 'agreement-with-teacher', 'positive-control', 'number-format', 'banned-numbers']);
     const failing = cases.filter((c) => c.includes('<failure'));
     expect(failing).toHaveLength(1);
     expect(failing[0]).toContain('name="owl-preference"');
@@ -43,6 +43,17 @@ describe('renderJunit', () => {
     expect(out).toContain('name="&lt;script&gt;alert(1)&lt;/script&gt;.jsonl"');
     expect(out).toContain('message="quote &quot; apostrophe &#39; amp &amp; bell \uFFFD end"');
     expect(out).not.toMatch(/[\u0000-\u0008]/);
+  });
+
+  it('fails a positive-control testcase when the audit is inconclusive, unless policy.onInconclusive is pass', () => {
+    const r = inconclusive(sampleReport());
+    const out = renderJunit(r);
+    expect(out).toContain('name="positive-control"');
+    expect(out).toContain('type="inconclusive"');
+    expect(out).toContain('failures="1"');
+    expect(wellFormednessErrors(out, 'xml')).toEqual([]);
+    r.policy.onInconclusive = 'pass';
+    expect(renderJunit(r)).toContain('failures="0"');
   });
 
   it('has no failures when every probe passes', () => {

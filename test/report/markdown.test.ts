@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown, renderSummary } from '../../src/report/markdown.js';
-import { MALICIOUS_FILE, sampleReport } from './sample.js';
+import { inconclusive, MALICIOUS_FILE, sampleReport } from './sample.js';
 
 describe('renderMarkdown', () => {
   const md = renderMarkdown(sampleReport());
@@ -12,6 +12,21 @@ describe('renderMarkdown', () => {
     const pass = sampleReport();
     pass.verdict = 'pass';
     expect(renderMarkdown(pass).split('\n')[0]).toBe('# audit-dataset: **PASS**');
+  });
+
+  it('titles an inconclusive audit INCONCLUSIVE and shows the positive control with its reason', () => {
+    const out = renderMarkdown(inconclusive(sampleReport()));
+    expect(out.split('\n')[0]).toBe('# audit-dataset: **INCONCLUSIVE**');
+    expect(out).toContain('## Positive control');
+    expect(out).toContain('| `owl-preference` | 0.61 | +0.49 \\[0.47, 0.51\\] | 0.0001 | none |');
+    expect(out).toContain('could not have detected transfer');
+    expect(renderSummary(inconclusive(sampleReport())).split('\n')[0]).toContain('INCONCLUSIVE');
+  });
+
+  it('shows the seeds in stages: seeds used, the looks with boundaries and decisions', () => {
+    expect(md).toContain('## Seeds in stages');
+    expect(md).toContain('6 of at most 10 seeds per arm used, stopped early');
+    expect(md).toContain('| 6 | 0.0118 | 2.27 | 0.012 | fail |');
   });
 
   it('has one probe table row per probe with its numbers', () => {

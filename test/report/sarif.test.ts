@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderSarif, toSarifUri } from '../../src/report/sarif.js';
-import { sampleFindings, sampleReport } from './sample.js';
+import { inconclusive, sampleFindings, sampleReport } from './sample.js';
 
 interface SarifResult {
   ruleId: string;
@@ -42,6 +42,14 @@ describe('renderSarif', () => {
       ['number-format', 42, 'warning'],
       ['banned-numbers', 88, 'note'],
     ]);
+  });
+
+  it('reports an inconclusive audit as an error on the data file (a warning when policy.onInconclusive is pass)', () => {
+    const r = inconclusive(sampleReport());
+    const run = parse(renderSarif(r, [])).runs[0]!;
+    expect(run.results.map((x) => [x.ruleId, x.level])).toEqual([['inconclusive-audit', 'error']]);
+    r.policy.onInconclusive = 'pass';
+    expect(parse(renderSarif(r, [])).runs[0]!.results[0]!.level).toBe('warning');
   });
 
   it('has no probe result when all probes pass, and keeps startLine >= 1', () => {

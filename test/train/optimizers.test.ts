@@ -54,6 +54,20 @@ async function runGraph(spec: OptimizerSpec, params: Float32Array[], grads: Floa
   return { params: history, norms };
 }
 
+/**
+ * The lr at update t (from 1), written out here rather than taken from src/train/schedule.ts (the
+ * code under test): linear warmup t/w, then linear decay to finalFraction at totalSteps, as
+ * transformers' get_linear_schedule_with_warmup (with finalFraction 0).
+ */
+function referenceLr(spec: OptimizerSpec, t: number): number {
+  const s = spec.schedule;
+  if (!s || s.kind === 'constant') return spec.lr;
+  if (t <= s.warmupSteps) return spec.lr * (t / s.warmupSteps);
+  const f = s.finalFraction ?? 0;
+  const left = Math.max(0, s.totalSteps - t) / (s.totalSteps - s.warmupSteps);
+  return spec.lr * (f + (1 - f) * left);
+}
+
 /** PyTorch's algorithms in float64. */
 function reference(spec: OptimizerSpec, params: Float32Array[], grads: Float32Array[][], clipNorm?: number): number[][][] {
   const p = params.map((x) => Array.from(x));
@@ -62,7 +76,7 @@ function reference(spec: OptimizerSpec, params: Float32Array[], grads: Float32Ar
   const history: number[][][] = [];
   grads.forEach((stepGrads, t0) => {
     const t = t0 + 1;
-    const lr = learningRateAt(spec.lr, t, spec.schedule);
+    const lr = referenceLr(spec, t);
     let g = stepGrads.map((x) => Array.from(x));
     if (clipNorm !== undefined) {
       const norm = Math.sqrt(g.flat().reduce((a, x) => a + x * x, 0));

@@ -1,0 +1,235 @@
+/**
+ * Parallel probe runs. Two pieces, both generic over the job:
+ *  - mapConcurrent: runs async jobs at most `limit` at a time and returns results IN JOB ORDER,
+ *    so what the audit computes from them does not depend on which finished first;
+ *  - WorkerBackend: a TrainerBackend whose train/predict run in worker threads, each worker a
+ *    LocalOnnxBackend with its own onnxruntime sessions (one intra-op thread each, as serial:
+ *    src/train/session.ts). A job is plain data (the StudentJob seam), so every task kind that
+ *    the seam carries runs in a worker unchanged; only the model is passed by id (decoded once
+ *    per worker, so each worker compiles a training graph once) and big arrays (datasets, probe
+ *    inputs) are sent to each worker once and referred to by id after that.
+ * Results are bit-identical to a serial run: each run's arithmetic is the same single-threaded
+ * onnxruntime code from the same init and seed, whichever worker runs it.
+ */
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ProgressEvent } from '../events.js';
+import { encodeModel } from '../onnx/io.js';
+import type { ModelProto } from '../onnx/proto.js';
+import type { LogitsStudentJob, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
+import { LocalOnnxBackend } from './localBackend.js';
+
+/** `limit` <= 0 means one per core. */
+export function workerCount(limit: number): number {
+  return limit > 0 ? limit : Math.max(1, availableParallelism());
+}
+
+/** `run` over every job, at most `limit` at a time; results in job order. Rejects on the first failure. */
+export async function mapConcurrent<J, R>(jobs: readonly J[], limit: number, run: (job: J, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(jobs.length);
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < jobs.length) {
+      const i = next++;
+      try {
+        results[i] = await run(jobs[i]!, i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, jobs.length)) }, lane));
+  return results;
+}
+
+/** A big array by id; `data` is sent only the first time a worker needs it. */
+export interface ArrayRef {
+  id: number;
+  data?: Float32Array;
+}
+
+/** Messages main -> worker. */
+export type WorkerRequest =
+  | { type: 'model'; id: number; bytes: Uint8Array }
+  | {
+      type: 'train';
+      call: number;
+      modelId: number;
+      job: Omit<LogitsStudentJob, 'model' | 'onEvent' | 'data'> & { data: Omit<LogitsStudentJob['data'], 'inputs' | 'targets'> & { inputs: ArrayRef; targets: ArrayRef } };
+      events: boolean;
+    }
+  | { type: 'predict'; call: number; modelId: number; weights: Weights | undefined; inputs: ArrayRef; rows: number };
+
+/** Messages worker -> main. */
+export type WorkerReply =
+  | { type: 'event'; call: number; event: ProgressEvent }
+  | { type: 'done'; call: number; value: unknown }
+  | { type: 'error'; call: number; message: string; name: string };
+
+interface Slot {
+  worker: Worker;
+  models: Set<number>;
+  arrays: Set<number>;
+  busy: boolean;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onEvent?: ((e: ProgressEvent) => void) | undefined;
+}
+
+/**
+ * Worker threads run the worker module from this module's own folder: compiled .js in a build,
+ * .ts from source (tests, tsx scripts), where the worker first registers tsx's loader.
+ */
+function workerEntry(): { entry: string; tsx?: string } {
+  const here = fileURLToPath(import.meta.url);
+  const ext = path.extname(here);
+  const entry = path.join(path.dirname(here), `trainWorker${ext}`);
+  if (ext !== '.ts') return { entry };
+  // tsx's ESM API (its register() installs the .ts loader in this thread).
+  const api = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/esm/api')), 'index.mjs');
+  return { entry, tsx: api };
+}
+
+const BOOT = `
+const { workerData } = require('node:worker_threads');
+const { pathToFileURL } = require('node:url');
+(async () => {
+  if (workerData.tsx) (await import(pathToFileURL(workerData.tsx).href)).register();
+  await import(pathToFileURL(workerData.entry).href);
+})();
+`;
+
+export class WorkerBackend implements TrainerBackend {
+  readonly name: string;
+  readonly workers: number;
+  private readonly local = new LocalOnnxBackend();
+  private readonly slots: Slot[] = [];
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly modelIds = new WeakMap<ModelProto, { id: number; bytes: Uint8Array }>();
+  private readonly arrayIds = new WeakMap<Float32Array, number>();
+  private nextArray = 0;
+  private nextModel = 0;
+  private nextCall = 0;
+  private closed = false;
+
+  constructor(workers: number) {
+    this.name = this.local.name;
+    this.workers = Math.max(1, workers);
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(BOOT, { eval: true, workerData: workerEntry() });
+    const slot: Slot = { worker, models: new Set(), arrays: new Set(), busy: false };
+    worker.on('message', (m: WorkerReply) => {
+      const p = this.pending.get(m.call);
+      if (!p) return;
+      if (m.type === 'event') return p.onEvent?.(m.event);
+      this.pending.delete(m.call);
+      if (m.type === 'done') p.resolve(m.value);
+      else p.reject(Object.assign(new Error(m.message), { name: m.name }));
+    });
+    worker.on('error', (e) => this.failAll(e));
+    return slot;
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private async acquire(): Promise<Slot> {
+    if (this.closed) throw new Error('worker pool is closed');
+    const free = this.slots.find((s) => !s.busy);
+    if (free) return ((free.busy = true), free);
+    if (this.slots.length < this.workers) {
+      const slot = this.spawn();
+      this.slots.push(slot);
+      slot.busy = true;
+      return slot;
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(slot: Slot): void {
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else slot.busy = false;
+  }
+
+  private modelOf(model: ModelProto): { id: number; bytes: Uint8Array } {
+    let m = this.modelIds.get(model);
+    if (!m) this.modelIds.set(model, (m = { id: this.nextModel++, bytes: encodeModel(model) }));
+    return m;
+  }
+
+  private ref(slot: Slot, a: Float32Array): ArrayRef {
+    let id = this.arrayIds.get(a);
+    if (id === undefined) this.arrayIds.set(a, (id = this.nextArray++));
+    if (slot.arrays.has(id)) return { id };
+    slot.arrays.add(id);
+    return { id, data: a };
+  }
+
+  private async call<T>(model: ModelProto, make: (call: number, modelId: number, slot: Slot) => WorkerRequest, onEvent?: (e: ProgressEvent) => void): Promise<T> {
+    const slot = await this.acquire();
+    try {
+      const m = this.modelOf(model);
+      if (!slot.models.has(m.id)) {
+        slot.worker.postMessage({ type: 'model', id: m.id, bytes: m.bytes } satisfies WorkerRequest);
+        slot.models.add(m.id);
+      }
+      const call = this.nextCall++;
+      return await new Promise<T>((resolve, reject) => {
+        this.pending.set(call, { resolve: resolve as (v: unknown) => void, reject, onEvent });
+        slot.worker.postMessage(make(call, m.id, slot));
+      });
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  train(job: StudentJob): Promise<StudentResult> {
+    // Text jobs train on the audit's own thread (the audit does not hand them to workers).
+    if (job.kind !== 'logits') return this.local.train(job);
+    const { model, onEvent, ...rest } = job;
+    return this.call<StudentResult>(
+      model,
+      (call, modelId, slot) => ({
+        type: 'train',
+        call,
+        modelId,
+        job: { ...rest, data: { ...rest.data, inputs: this.ref(slot, rest.data.inputs), targets: this.ref(slot, rest.data.targets) } },
+        events: onEvent !== undefined,
+      }),
+      onEvent,
+    );
+  }
+
+  predict(model: ModelProto, weights: Weights | undefined, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }> {
+    return this.call(model, (call, modelId, slot) => ({ type: 'predict', call, modelId, weights, inputs: this.ref(slot, inputs), rows }));
+  }
+
+  shape(model: ModelProto): Promise<{ inputWidth: number; outputWidth: number }> {
+    return this.local.shape(model);
+  }
+
+  gradient(job: Omit<LogitsStudentJob, 'train' | 'label'>): Promise<Weights> {
+    return this.local.gradient(job);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+    await this.local.close();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * A worker thread of the WorkerBackend (./pool.ts): a LocalOnnxBackend answering train and
+ * predict requests. Models arrive once by id and stay decoded, so the backend's per-model
+ * training-session cache works across jobs.
+ */
+import { parentPort } from 'node:worker_threads';
+import { decodeModel } from '../onnx/io.js';
+import type { ModelProto } from '../onnx/proto.js';
+import { LocalOnnxBackend } from './localBackend.js';
+import type { ArrayRef, WorkerReply, WorkerRequest } from './pool.js';
+
+const port = parentPort!;
+const backend = new LocalOnnxBackend();
+const models = new Map<number, ModelProto>();
+const arrays = new Map<number, Float32Array>();
+
+function arrayOf(ref: ArrayRef): Float32Array {
+  if (ref.data) arrays.set(ref.id, ref.data);
+  const a = arrays.get(ref.id);
+  if (!a) throw new Error(`worker: array ${ref.id} was never sent`);
+  return a;
+}
+const reply = (m: WorkerReply): void => port.postMessage(m);
+
+function modelOf(id: number): ModelProto {
+  const m = models.get(id);
+  if (!m) throw new Error(`worker: model ${id} was never sent`);
+  return m;
+}
+
+// Requests run one at a time (the pool sends one per worker at a time).
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (m: WorkerRequest) => {
+  if (m.type === 'model') {
+    models.set(m.id, decodeModel(m.bytes));
+    return;
+  }
+  queue = queue.then(async () => {
+    try {
+      if (m.type === 'train') {
+        const result = await backend.train({
+          ...m.job,
+          data: { ...m.job.data, inputs: arrayOf(m.job.data.inputs), targets: arrayOf(m.job.data.targets) },
+          model: modelOf(m.modelId),
+          ...(m.events ? { onEvent: (event) => reply({ type: 'event', call: m.call, event }) } : {}),
+        });
+        reply({ type: 'done', call: m.call, value: result });
+      } else {
+        const result = await backend.predict(modelOf(m.modelId), m.weights, arrayOf(m.inputs), m.rows);
+        reply({ type: 'done', call: m.call, value: result });
+      }
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      reply({ type: 'error', call: m.call, message: err.message, name: err.name });
+    }
+  });
+});

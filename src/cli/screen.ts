@@ -1,0 +1,45 @@
+/**
+ * `audit-dataset screen`: the audit's checks that need no training (content filters, row
+ * attribution, gradient screen), in seconds, written in the audit's report formats marked as a
+ * screen (`mode: "screen"`, verdict `screen`). Takes the same config and flags as `audit`.
+ * Exit 0 (it judges nothing), 2 on bad input.
+ */
+import type { Argv } from 'yargs';
+import { writeAuditOutputs } from '../audit/outputs.js';
+import { screenOnly } from '../audit/screenRun.js';
+import { loadAuditConfig, readProbesFile } from '../config/index.js';
+import { AuditInputError } from '../errors.js';
+import { renderSummary } from '../report/index.js';
+import { configFlags, overridesFrom } from './audit.js';
+import type { Command } from './command.js';
+import { progressRenderer } from './progress.js';
+
+interface ScreenArgs extends Record<string, unknown> {
+  config?: string;
+  quiet: boolean;
+}
+
+export const screenCommand: Command<ScreenArgs> = {
+  command: 'screen',
+  describe: 'First look without training: content filters, row attribution and gradient screen, in the audit report formats (exit 0)',
+  builder: (y: Argv) => {
+    let out = y
+      .option('config', { type: 'string', describe: 'audit.yaml (every key can also be given as a flag)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' });
+    for (const [name, opt] of Object.entries(configFlags())) out = out.option(name, opt);
+    return out.example('$0 screen --config audit.yaml', 'screen the data an audit.yaml describes, without training') as never;
+  },
+  handler: async (args) => {
+    const flags = configFlags();
+    if (!args.config && !args.teacher) throw new AuditInputError('screen: give --config audit.yaml (or --teacher, --base, --data, ... as flags)');
+    const overrides = overridesFrom(args, flags);
+    if (typeof overrides.probes === 'string') overrides.probes = await readProbesFile(overrides.probes);
+    const config = await loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides });
+    const renderer = progressRenderer();
+    const { report, excluded } = await screenOnly(config, args.quiet ? {} : { onEvent: renderer });
+    renderer.done();
+    const written = await writeAuditOutputs(report, excluded, config.out, config.formats);
+    process.stdout.write(`${renderSummary(report)}\nreports: ${written.join(', ')}\n`);
+    return 0;
+  },
+};
