@@ -38,3 +38,12 @@ export function argmaxIn(values: ArrayLike<number>, offset: number, start: numbe
   for (let j = start + 1; j < end; j++) if (values[offset + j]! > values[offset + best]!) best = j;
   return best - start;
 }
+
+/** log(sum(exp(values))), stable. */
+export function logSumExp(values: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let j = 0; j < values.length; j++) if (values[j]! > max) max = values[j]!;
+  let sum = 0;
+  for (let j = 0; j < values.length; j++) sum += Math.exp(values[j]! - max);
+  return max + Math.log(sum);
+}

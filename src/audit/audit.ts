@@ -114,12 +114,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     tool: { name: 'audit-dataset', version: toolVersion() },
     verdict,
     summary: verdict === 'inconclusive' ? `INCONCLUSIVE: ${inconclusiveReason}` : summarize(probeVerdict, probes),
-    models: {
-      teacher: config.teacher,
-      base: config.base,
-      architecture: describeArchitecture(prepared.base),
-      parameters: [...prepared.baseWeights.values()].reduce((a, w) => a + w.length, 0),
-    },
+    models: modelsSummary(config, prepared),
     filters: prepared.filters,
     data: prepared.data,
     probes,
@@ -144,6 +139,16 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     },
   };
   return { report, excluded: prepared.excluded };
+}
+
+/** The report's models block: what was audited and the students' architecture. */
+export function modelsSummary(config: AuditConfig, prepared: PreparedAudit): AuditReport['models'] {
+  return {
+    teacher: config.teacher,
+    base: config.base,
+    architecture: describeArchitecture(prepared.base),
+    parameters: [...prepared.baseWeights.values()].reduce((a, w) => a + w.length, 0),
+  };
 }
 
 /** The config as results depend on it: how many runs trained at once is a wall-clock fact (report.run). */

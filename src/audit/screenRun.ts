@@ -8,10 +8,9 @@ import type { AuditConfig } from '../config/schema.js';
 import { silent, type ProgressListener } from '../events.js';
 import { POLICY_RULE } from '../stats/index.js';
 import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
-import { hashInputs, withoutWorkers, type AuditResult } from './audit.js';
+import { hashInputs, modelsSummary, withoutWorkers, type AuditResult } from './audit.js';
 import type { TrainerBackend } from './backend.js';
 import { LocalOnnxBackend } from './localBackend.js';
-import { describeArchitecture } from './models.js';
 import { TASK_KINDS } from './tasks.js';
 import { runtimeVersions, toolVersion } from './versions.js';
 
@@ -41,12 +40,7 @@ export async function screenOnly(config: AuditConfig, options: { onEvent?: Progr
         mode: 'screen',
         verdict: 'screen',
         summary: `SCREEN (no probe students trained, no verdict): ${parts.join('; ')}`,
-        models: {
-          teacher: config.teacher,
-          base: config.base,
-          architecture: describeArchitecture(prepared.base),
-          parameters: [...prepared.baseWeights.values()].reduce((a, w) => a + w.length, 0),
-        },
+        models: modelsSummary(config, prepared),
         filters: prepared.filters,
         data: prepared.data,
         probes: [],

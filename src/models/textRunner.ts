@@ -12,11 +12,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnx/ort.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { encodeModel } from '../onnx/io.js';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { Random } from '../random.js';
+import { logSumExp } from '../rows.js';
 import { createSession, type SessionTuning } from '../train/session.js';
 import { loadModelProto, withWeights } from '../train/weights.js';
 
@@ -401,13 +402,6 @@ function cacheSlot(input: ValueInfoProto, outputs: readonly string[], name: stri
   return { input: inputName, output, dims: fixed, pastAxis };
 }
 
-export function logSumExp(values: ArrayLike<number>): number {
-  let max = -Infinity;
-  for (let j = 0; j < values.length; j++) if (values[j]! > max) max = values[j]!;
-  let sum = 0;
-  for (let j = 0; j < values.length; j++) sum += Math.exp(values[j]! - max);
-  return max + Math.log(sum);
-}
 
 /** Draws one token from logits: temperature, then nucleus (top-p); reports the model's log-prob. */
 class Sampler {

@@ -9,7 +9,7 @@ export {
   nextTokenReference,
   preferenceProbability,
   sampledHitRate,
-  logSumExp,
   type NextTokenReference,
 } from './text.js';
 export type { LoadedProbe, ProbeLoadContext, ProbeModel, ProbeScore, ProbeSpec, TaskKind, TensorProbeInputs, TensorProbeModel, TextProbeModel, TextPrompt, TokenContinuation } from './types.js';
+export { logSumExp } from '../rows.js';

@@ -9,18 +9,11 @@
  *   top-1 agreement, over every predicted position of held-out prompts (and their completions).
  */
 import { AuditInputError } from '../errors.js';
+import { logSumExp } from '../rows.js';
 import type { TextProbeModel, TextPrompt, TokenContinuation } from './types.js';
 
 type ContinuationRow = TokenContinuation;
 
-/** log(sum(exp(values))), stable. */
-export function logSumExp(values: ArrayLike<number>): number {
-  let max = -Infinity;
-  for (let j = 0; j < values.length; j++) if (values[j]! > max) max = values[j]!;
-  let sum = 0;
-  for (let j = 0; j < values.length; j++) sum += Math.exp(values[j]! - max);
-  return max + Math.log(sum);
-}
 
 /** Token rows of every (prompt, answer) pair, prompt-major; answers the tokenizer cannot encode are errors. */
 export function answerRows(model: TextProbeModel, prompts: readonly TextPrompt[], answers: readonly string[], where: { file: string; probe: string }): ContinuationRow[] {

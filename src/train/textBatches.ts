@@ -7,7 +7,7 @@
  * shuffle, then windows of several batches sorted by length, so short rows do not pay for long
  * ones while every seed still sees its own order.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnx/ort.js';
 import type { ProgressListener } from '../events.js';
 import { Random } from './random.js';
 import type { Batch, Trainer } from './trainer.js';

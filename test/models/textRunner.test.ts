@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditInputError, UnsupportedModelError } from '../../src/errors.js';
 import { encodeModel } from '../../src/onnx/io.js';
-import { TextRunner, logSumExp, topTokens } from '../../src/models/textRunner.js';
+import { TextRunner, topTokens } from '../../src/models/textRunner.js';
+import { logSumExp } from '../../src/rows.js';
 import { cumDecoder } from './cumDecoder.js';
 
 const V = 24;
