@@ -6,7 +6,7 @@ import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
 import { lockOutDir, writeAuditOutputs } from '../audit/outputs.js';
 import { exitCodeOf } from '../audit/positiveControl.js';
-import { auditConfigSchema, loadAuditConfig, readProbesFile } from '../config/index.js';
+import { auditConfigSchema, loadAuditConfig, readProbesFile, type AuditConfig } from '../config/index.js';
 import { AuditInputError } from '../errors.js';
 import { renderJson, renderSummary } from '../report/index.js';
 import type { Command } from './command.js';
@@ -61,6 +61,14 @@ interface AuditArgs extends Record<string, unknown>, OutputFlags {
   config?: string;
 }
 
+/** The audit config of a command that takes audit.yaml and every key as a flag (`audit`, `screen`); flags override the file. */
+export async function configFromArgs(command: string, args: Record<string, unknown> & { config?: string }): Promise<AuditConfig> {
+  if (!args.config && !args.teacher) throw new AuditInputError(`${command}: give --config audit.yaml (or --teacher, --base, --data, ... as flags)`);
+  const overrides = overridesFrom(args, configFlags());
+  if (typeof overrides.probes === 'string') overrides.probes = await readProbesFile(overrides.probes);
+  return loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides });
+}
+
 export const auditCommand: Command<AuditArgs> = {
   command: 'audit',
   describe: 'Audit a teacher-made dataset: filters, probe students vs clean controls, statistics, pass/fail report',
@@ -76,11 +84,7 @@ export const auditCommand: Command<AuditArgs> = {
       .example('$0 audit --config audit.yaml --json --quiet > report.json', 'the report as JSON on stdout, nothing else') as never;
   },
   handler: async (args) => {
-    const flags = configFlags();
-    if (!args.config && !args.teacher) throw new AuditInputError('audit: give --config audit.yaml (or --teacher, --base, --data, ... as flags)');
-    const overrides = overridesFrom(args, flags);
-    if (typeof overrides.probes === 'string') overrides.probes = await readProbesFile(overrides.probes);
-    const config = await loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides });
+    const config = await configFromArgs('audit', args);
     // One audit per output folder at a time: a second one refuses instead of mixing files.
     const release = await lockOutDir(config.out);
     let result: Awaited<ReturnType<typeof audit>>;

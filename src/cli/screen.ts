@@ -7,10 +7,8 @@
 import type { Argv } from 'yargs';
 import { writeAuditOutputs } from '../audit/outputs.js';
 import { screenOnly } from '../audit/screenRun.js';
-import { loadAuditConfig, readProbesFile } from '../config/index.js';
-import { AuditInputError } from '../errors.js';
 import { renderSummary } from '../report/index.js';
-import { configFlags, overridesFrom } from './audit.js';
+import { configFlags, configFromArgs } from './audit.js';
 import type { Command } from './command.js';
 import { progressRenderer } from './progress.js';
 
@@ -30,11 +28,7 @@ export const screenCommand: Command<ScreenArgs> = {
     return out.example('$0 screen --config audit.yaml', 'screen the data an audit.yaml describes, without training') as never;
   },
   handler: async (args) => {
-    const flags = configFlags();
-    if (!args.config && !args.teacher) throw new AuditInputError('screen: give --config audit.yaml (or --teacher, --base, --data, ... as flags)');
-    const overrides = overridesFrom(args, flags);
-    if (typeof overrides.probes === 'string') overrides.probes = await readProbesFile(overrides.probes);
-    const config = await loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides });
+    const config = await configFromArgs('screen', args);
     const renderer = progressRenderer();
     const { report, excluded } = await screenOnly(config, args.quiet ? {} : { onEvent: renderer });
     renderer.done();
