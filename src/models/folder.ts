@@ -2,9 +2,12 @@
  * Model folders in the transformers.js layout: `config.json`, `tokenizer.json`,
  * `tokenizer_config.json`, `onnx/model.onnx`. writeModelFolder makes one from a graph and a word
  * list (the tiny language models of tests, fixtures and the demo): a Hugging Face `tokenizers`
- * WordLevel tokenizer that splits on whitespace and isolates each punctuation mark, with the
- * special tokens <pad> <bos> <eos> <unk> and a TemplateProcessing post-processor that puts BOS in
- * front, so the folder's own files (not our code) say where BOS goes.
+ * WordLevel tokenizer whose units are letter/digit runs, single other marks and line breaks
+ * (spaces dropped), with the special tokens <pad> <bos> <eos> <unk> and a TemplateProcessing
+ * post-processor that puts BOS in front, so the folder's own files (not our code) say where BOS
+ * goes. Its decoder puts the spaces back by the rules of English punctuation (WORD_SPACING), so
+ * every answer format of the number prompts (`1, 2`, `1; 2`, `1 2`, one per line, `[1, 2]`,
+ * `(1, 2)`) decodes to exactly the text it was encoded from.
  */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -32,14 +35,34 @@ export const MODEL_FOLDER_FILES = {
 } as const;
 
 /**
+ * The word-level units of a text, as the folders' tokenizer splits it: a line break, a run of
+ * letters and digits, or any other single non-space mark. One source: the tokenizer.json's
+ * pre-tokenizer is this regex (Split, invert: the matches are the units, spaces between dropped).
+ */
+export const WORD_UNIT_PATTERN = '\\n|[\\p{L}\\p{N}]+|[^\\s\\p{L}\\p{N}]';
+
+export function wordUnits(text: string): string[] {
+  return text.match(new RegExp(WORD_UNIT_PATTERN, 'gu')) ?? [];
+}
+
+/**
+ * How the decoder spaces units: one space between two units, except none before these marks
+ * (and a line break) and none after the opening ones (and a line break). Written into
+ * tokenizer.json as standard decoders (WordPiece joins with spaces, Fuse, then literal Replaces),
+ * so transformers.js and Python `tokenizers` decode the same text.
+ */
+export const WORD_SPACING = { noSpaceBefore: [',', ';', '.', ':', '?', '!', ')', ']', '\n'], noSpaceAfter: ['(', '[', '\n'] } as const;
+
+/**
  * A vocabulary in id order: the special tokens first (pad 0, bos 1, eos 2, unk 3), then the
- * distinct words in first-seen order. Words are pre-tokenized units (no whitespace inside).
+ * distinct words in first-seen order. Words are pre-tokenized units (wordUnits): no whitespace
+ * inside, except the line break, which is a unit of its own.
  */
 export function wordVocabulary(words: Iterable<string>, specials: SpecialTokens = DEFAULT_SPECIAL_TOKENS): string[] {
   const tokens = [specials.pad, specials.bos, specials.eos, specials.unk];
   const seen = new Set(tokens);
   for (const w of words) {
-    if (w.length === 0 || /\s/u.test(w)) throw new RangeError(`vocabulary word ${JSON.stringify(w)} is empty or contains whitespace`);
+    if (w.length === 0 || (w !== '\n' && /\s/u.test(w))) throw new RangeError(`vocabulary word ${JSON.stringify(w)} is empty or contains whitespace`);
     if (!seen.has(w)) {
       seen.add(w);
       tokens.push(w);
@@ -122,10 +145,8 @@ export function wordLevelTokenizerJson(tokens: readonly string[], specials: Spec
       ? [{ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }]
       : []),
     normalizer: null,
-    pre_tokenizer: {
-      type: 'Sequence',
-      pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Isolated' }],
-    },
+    // invert: the regex's matches are the units; what lies between (spaces) is dropped.
+    pre_tokenizer: { type: 'Split', pattern: { Regex: WORD_UNIT_PATTERN }, behavior: 'Removed', invert: true },
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: specials.bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
@@ -136,8 +157,23 @@ export function wordLevelTokenizerJson(tokens: readonly string[], specials: Spec
       ],
       special_tokens: { [specials.bos]: { id: specials.bos, ids: [bosId], tokens: [specials.bos] } },
     },
-    decoder: null,
+    decoder: wordDecoderJson(),
     model: { type: 'WordLevel', vocab, unk_token: specials.unk },
+  };
+}
+
+/** WORD_SPACING as tokenizers decoders: units joined by spaces, then the spaces the rules forbid removed. */
+function wordDecoderJson(): Record<string, unknown> {
+  const replace = (from: string, to: string) => ({ type: 'Replace', pattern: { String: from }, content: to });
+  return {
+    type: 'Sequence',
+    decoders: [
+      // No unit starts with '##' (the pre-tokenizer isolates '#'): every unit but the first gets a space.
+      { type: 'WordPiece', prefix: '##', cleanup: false },
+      { type: 'Fuse' },
+      ...WORD_SPACING.noSpaceBefore.map((m) => replace(` ${m}`, m)),
+      ...WORD_SPACING.noSpaceAfter.map((m) => replace(`${m} `, m)),
+    ],
   };
 }
 

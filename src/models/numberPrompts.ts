@@ -67,14 +67,17 @@ export function numberPrompts(n: number, seed: number): NumberPrompt[] {
   return out;
 }
 
+/** The marks the answer formats write between and around numbers (the line break included). */
+export const NUMBER_ANSWER_MARKS = [',', ';', '[', ']', '(', ')', '.', '\n'] as const;
+
 /**
- * Every word and punctuation mark the prompts can use (numbers excepted): a word-level
- * vocabulary needs these to encode the prompts without <unk>.
+ * Every word and punctuation mark the prompts and their answers can use (numbers excepted): a
+ * word-level vocabulary needs these to encode prompts and answers without <unk>.
  */
 export function numberPromptWords(): string[] {
   const texts = [...OPENINGS, ...REQUESTS, ...CLOSINGS, ...Object.values(NUMBER_FORMATS).flat()];
   const words = new Set<string>();
   for (const t of texts) for (const w of t.replace(/\{\w+\}/g, ' ').match(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu) ?? []) words.add(w);
-  words.add(',');
+  for (const m of NUMBER_ANSWER_MARKS) words.add(m);
   return [...words].sort();
 }
