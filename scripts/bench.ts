@@ -8,6 +8,7 @@ import path from 'node:path';
 import { benchTrain, type BenchResult } from './bench-train.js';
 import { benchAudit } from './bench-audit.js';
 import { benchParallel } from './bench-parallel.js';
+import { benchGenerate } from './bench-generate.js';
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -73,6 +74,7 @@ sections.push(await section('filters', filters));
 sections.push(await section('train', () => benchTrain({ tfjs: true })));
 sections.push(await section('audit', () => benchAudit(log)));
 sections.push(await section('parallel', () => benchParallel(log)));
+sections.push(await section('generate', () => benchGenerate()));
 
 log('');
 log(table(sections));

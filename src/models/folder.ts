@@ -111,7 +111,8 @@ export async function writeModelFolder(dir: string, spec: ModelFolderSpec): Prom
     eos_token_id: idOf('eos'),
     pad_token_id: idOf('pad'),
     tie_word_embeddings: true,
-    use_cache: false,
+    // transformers' flag: true when the graph takes and returns the attention cache.
+    use_cache: graphOf(spec.model).input.some((i) => i.name?.startsWith('past_key_values.')),
   };
   await mkdir(join(dir, 'onnx'), { recursive: true });
   await writeFile(join(dir, MODEL_FOLDER_FILES.config), json(config));

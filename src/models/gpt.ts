@@ -6,6 +6,10 @@
  * applied by Where with the float minimum (as transformers does, so a fully padded row stays
  * finite), and an LM head tied to the token embedding (MatMul with Transpose(wte)).
  * Parameter names follow the Hugging Face checkpoint (`transformer.h.0.attn.c_attn.weight`).
+ * With `kvCache`, the graph also takes `past_key_values.{i}.key/value` [batch, heads, past, head
+ * dim] and returns `present.{i}.key/value` (past and new positions), as Optimum exports it
+ * (attention_mask then covers past + new positions): generation feeds one new token per step.
+ * Training feeds the cache empty (past length 0, src/train/trainer.ts), the same graph.
  * Init: linear weights and biases by PyTorch's Linear default from the seed (init.ts), embeddings
  * N(0, 0.02) as GPT-2 initialises them, LayerNorm scale 1 and shift 0.
  */
@@ -23,8 +27,10 @@ export interface GptOptions {
   /** Longest sequence the position table covers (n_positions). */
   maxPositions: number;
   seed?: number;
-  /** Also take `position_ids` [batch, sequence] as an input (Optimum's export does); default: positions 0..T-1 in-graph. */
+  /** Also take `position_ids` [batch, sequence] as an input (Optimum's export does); default: positions past..past+T-1 in-graph. */
   positionIdsInput?: boolean;
+  /** Take and return the attention keys and values of earlier positions (default false). */
+  kvCache?: boolean;
   opset?: number;
   layerNormEpsilon?: number;
 }
@@ -70,17 +76,31 @@ export function buildGpt(options: GptOptions): ModelProto {
     return b.node(op, inputs, attrs, { outputs: [b.fresh(`${base}_output_0`)], name })[0]!;
   };
 
+  const cached = options.kvCache ?? false;
   graph.input.push(tensorValueInfo('input_ids', ['batch_size', 'sequence_length'], DataType.INT64));
-  graph.input.push(tensorValueInfo('attention_mask', ['batch_size', 'sequence_length'], DataType.INT64));
+  graph.input.push(tensorValueInfo('attention_mask', ['batch_size', cached ? 'total_sequence_length' : 'sequence_length'], DataType.INT64));
   if (options.positionIdsInput) graph.input.push(tensorValueInfo('position_ids', ['batch_size', 'sequence_length'], DataType.INT64));
+  const cacheName = (prefix: 'past_key_values' | 'present', l: number, kind: 'key' | 'value') => `${prefix}.${l}.${kind}`;
+  if (cached) {
+    for (let l = 0; l < layers; l++) {
+      for (const kind of ['key', 'value'] as const) graph.input.push(tensorValueInfo(cacheName('past_key_values', l, kind), ['batch_size', H, 'past_sequence_length', D]));
+    }
+  }
 
   const wte = param('transformer.wte.weight', [V, C]);
   const wpe = param('transformer.wpe.weight', [P, C]);
 
-  // Sequence length and positions 0..T-1.
+  // New positions past..past+T-1 (past = 0 without a cache); keys span 0..past+T-1.
   const shape = named('Shape', ['input_ids'], '/transformer');
   const seqLen = named('Gather', [shape, b.constInt64([1], [], 'one_index')], '/transformer', { axis: 0 });
-  const range = named('Range', [b.constInt64([0], [], 'zero_i64'), seqLen, b.constInt64([1], [], 'one_i64')], '/transformer');
+  const zero = b.constInt64([0], [], 'zero_i64');
+  const one = b.constInt64([1], [], 'one_i64');
+  const pastLen = cached
+    ? named('Gather', [named('Shape', [cacheName('past_key_values', 0, 'key')], '/transformer'), b.constInt64([2], [], 'past_axis')], '/transformer', { axis: 0 })
+    : zero;
+  const totalLen = cached ? named('Add', [pastLen, seqLen], '/transformer') : seqLen;
+  const range = named('Range', [pastLen, totalLen, one], '/transformer');
+  const keyRange = cached ? named('Range', [zero, totalLen, one], '/transformer') : range;
   const positions = options.positionIdsInput ? 'position_ids' : range;
 
   const tokens = named('Gather', [wte, 'input_ids'], '/transformer/wte');
@@ -89,7 +109,7 @@ export function buildGpt(options: GptOptions): ModelProto {
 
   // Mask [batch, 1, T, T]: key j visible from query i when j <= i and key j is not padding.
   const rowPos = named('Unsqueeze', [range, b.constInt64([1], undefined, 'axes')], '/transformer/mask');
-  const colPos = named('Unsqueeze', [range, b.constInt64([0], undefined, 'axes')], '/transformer/mask');
+  const colPos = named('Unsqueeze', [keyRange, b.constInt64([0], undefined, 'axes')], '/transformer/mask');
   const causal = named('LessOrEqual', [colPos, rowPos], '/transformer/mask');
   const keyMask = named('Cast', ['attention_mask'], '/transformer/mask', { to: DataType.BOOL });
   const keyMask4 = named('Unsqueeze', [keyMask, b.constInt64([1, 2], undefined, 'axes')], '/transformer/mask');
@@ -118,8 +138,17 @@ export function buildGpt(options: GptOptions): ModelProto {
     }) as [string, string, string];
     const toHeads = (t: string, perm: number[]): string => named('Transpose', [named('Reshape', [t, headShape], `${s}/attn`)], `${s}/attn`, { perm });
     const qh = toHeads(q, [0, 2, 1, 3]); // [B, H, T, D]
-    const kh = toHeads(k, [0, 2, 3, 1]); // [B, H, D, T]
-    const vh = toHeads(v, [0, 2, 1, 3]);
+    let kh: string; // [B, H, D, S]: keys of all S visible positions, transposed for Q K^T
+    let vh: string; // [B, H, S, D]
+    if (cached) {
+      const present = (kind: 'key' | 'value', fresh: string): string =>
+        b.node('Concat', [cacheName('past_key_values', l, kind), fresh], { axis: 2 }, { outputs: [cacheName('present', l, kind)], name: b.fresh(`${s}/attn/Concat`) })[0]!;
+      kh = named('Transpose', [present('key', toHeads(k, [0, 2, 1, 3]))], `${s}/attn`, { perm: [0, 1, 3, 2] });
+      vh = present('value', toHeads(v, [0, 2, 1, 3]));
+    } else {
+      kh = toHeads(k, [0, 2, 3, 1]);
+      vh = toHeads(v, [0, 2, 1, 3]);
+    }
     const scores = named('Div', [named('MatMul', [qh, kh], `${s}/attn`), scale], `${s}/attn`);
     const masked = named('Where', [visible, scores, minValue], `${s}/attn`);
     const weights = named('Softmax', [masked], `${s}/attn`, { axis: -1 });
@@ -140,6 +169,11 @@ export function buildGpt(options: GptOptions): ModelProto {
   const head = named('Transpose', [wte], '/lm_head', { perm: [1, 0] });
   b.node('MatMul', [final, head], {}, { outputs: ['logits'], name: '/lm_head/MatMul' });
   graph.output.push(tensorValueInfo('logits', ['batch_size', 'sequence_length', V]));
+  if (cached) {
+    for (let l = 0; l < layers; l++) {
+      for (const kind of ['key', 'value'] as const) graph.output.push(tensorValueInfo(cacheName('present', l, kind), ['batch_size', H, 'total_sequence_length', D]));
+    }
+  }
 
   const model = makeModel(graph, options.opset ?? 17);
   const seed = options.seed ?? 0;

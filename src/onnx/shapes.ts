@@ -27,6 +27,9 @@ export interface ShapeInference {
   dtypes: DtypeMap;
 }
 
+/** Graph inputs holding a decoder's attention cache (Optimum's and older exporters' names). */
+export const isPastInput = (name: string): boolean => name.startsWith('past_key_values.') || name.startsWith('past.');
+
 export async function inferShapes(model: ModelProto, opts: ShapeOptions = {}): Promise<ShapeMap> {
   return (await inferShapesAndTypes(model, opts)).shapes;
 }
@@ -58,7 +61,10 @@ export async function inferShapesAndTypes(model: ModelProto, opts: ShapeOptions 
   const runAt = async (delta: number): Promise<Map<string, { dims: number[]; type: string }>> => {
     const feed: Record<string, ort.Tensor> = {};
     for (const input of feeds) {
-      const dims = (valueInfoDims(input) ?? []).map((d) => (typeof d === 'number' ? d : base(d) + delta));
+      // A decoder's cache is probed empty (past length 0), as training feeds it: its other
+      // inputs (attention_mask over past + new positions) then agree with input_ids.
+      const past = isPastInput(input.name!);
+      const dims = (valueInfoDims(input) ?? []).map((d, axis) => (typeof d === 'number' ? d : past && axis > 0 ? 0 : base(d) + delta));
       feed[input.name!] = randomTensor(valueInfoElemType(input), dims, input.name!, random, opts.file);
     }
     let result: ort.InferenceSession.ReturnType;
