@@ -1,0 +1,159 @@
+/**
+ * The tiny language-model case (fixtures/tinylm, built by `npm run fixtures -- tinylm`) through the
+ * real audit, three studies; each audit's summary goes to out/study-tinylm/<study>.jsonl as it
+ * finishes (a long run that is stopped keeps what it measured), and a table to <study>.md.
+ *
+ *   npx tsx scripts/study-tinylm.ts acceptance [names...]
+ *       the fixture's audit-*.yaml files with DEFAULTS only (just `out` moved): verdict, each probe's
+ *       control -> student means, delta, p (raw and Holm-adjusted), seeds used, wall time.
+ *   npx tsx scripts/study-tinylm.ts null N [rows] [epochs]
+ *       N clean-vs-clean audits: the candidate is one of the base's independently sampled clean sets
+ *       (rotating), training seeds differ per audit (train.seed = 1 + 100 i); a cheap recipe
+ *       (rows, epochs, 5 seeds, fixed design) so many fit; the default policy decides.
+ *   npx tsx scripts/study-tinylm.ts power N [rows] [epochs]
+ *       N audits of the owl teacher's numbers with the same recipe and seeds: the detection rate.
+ *   npx tsx scripts/study-tinylm.ts thresholds
+ *       from null.jsonl and power.jsonl: false-FAIL and detection rates of the preference probe for
+ *       candidate effect thresholds (absolute, and as a fraction of the teacher's shift).
+ *
+ * Run under `nice -n 10`, one study at a time (train.workers is 1 throughout).
+ */
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { audit } from '../src/audit/audit.js';
+import { loadAuditConfig } from '../src/config/index.js';
+import type { AuditReport } from '../src/report/index.js';
+import { TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
+
+const OUT = path.resolve('out/study-tinylm');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const p3 = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
+const s3 = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
+
+interface ProbeSummary {
+  name: string;
+  base: number;
+  teacher: number;
+  control: number;
+  student: number;
+  delta: number;
+  pRaw: number;
+  p: number;
+  verdict: string;
+}
+
+interface AuditSummary {
+  study: string;
+  name: string;
+  file: string;
+  overrides: Record<string, unknown>;
+  verdict: string;
+  seeds: number[];
+  seedsUsed: number;
+  candidateRows: number;
+  baselineRows: number | number[];
+  probes: ProbeSummary[];
+  seconds: number;
+  cpuSeconds: number;
+}
+
+async function runAudit(study: string, name: string, file: string, overrides: Record<string, unknown>): Promise<AuditSummary> {
+  const config = await loadAuditConfig({ file, overrides: { ...overrides, out: path.join(OUT, 'reports', `${study}-${name}`), train: { workers: 1, ...(overrides.train as object | undefined) } } });
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const { report } = await audit(config);
+  const cpu = process.cpuUsage(c0);
+  const summary = summarize(study, name, file, overrides, report, (performance.now() - t0) / 1000, (cpu.user + cpu.system) / 1e6);
+  await appendFile(path.join(OUT, `${study}.jsonl`), `${JSON.stringify(summary)}\n`);
+  return summary;
+}
+
+function summarize(study: string, name: string, file: string, overrides: Record<string, unknown>, report: AuditReport, seconds: number, cpuSeconds: number): AuditSummary {
+  const data = report.data as { candidate: { rowsUsed: number }; baseline: { rows: number; rowsPerSeed?: number[] } };
+  return {
+    study,
+    name,
+    file: path.relative(process.cwd(), file),
+    overrides,
+    verdict: report.verdict,
+    seeds: report.reproducibility.seeds,
+    seedsUsed: report.sequential?.seedsUsed ?? report.probes[0]?.student.runs.length ?? 0,
+    candidateRows: data.candidate.rowsUsed,
+    baselineRows: data.baseline.rowsPerSeed ?? data.baseline.rows,
+    probes: report.probes.map((p) => ({
+      name: p.name,
+      base: p.base,
+      teacher: p.teacher,
+      control: p.control.mean,
+      student: p.student.mean,
+      delta: p.delta,
+      pRaw: p.pValueRaw,
+      p: p.pValue,
+      verdict: p.verdict,
+    })),
+    seconds,
+    cpuSeconds,
+  };
+}
+
+function line(s: AuditSummary): string {
+  const probes = s.probes.map((p) => `${p.name}: ${p.control.toFixed(4)} -> ${p.student.toFixed(4)} (${s3(p.delta)}, p ${p3(p.pRaw)}${p.p !== p.pRaw ? ` adj ${p3(p.p)}` : ''}) ${p.verdict.toUpperCase()}`).join('; ');
+  return `| ${s.name} | ${s.verdict.toUpperCase()} | ${probes} | ${s.seedsUsed} | ${s.candidateRows} | ${s.seconds.toFixed(0)} s (${s.cpuSeconds.toFixed(0)} cpu) |`;
+}
+
+const HEADER = ['| audit | verdict | probes: control -> student (delta, one-sided p) | seeds used | rows | wall |', '| --- | --- | --- | --- | --- | --- |'];
+
+async function readStudy(study: string): Promise<AuditSummary[]> {
+  const text = await readFile(path.join(OUT, `${study}.jsonl`), 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as AuditSummary);
+}
+
+const [mode = 'acceptance', ...args] = process.argv.slice(2);
+await mkdir(OUT, { recursive: true });
+const dir = TINY_LM_FIXTURE_DIR;
+
+if (mode === 'acceptance') {
+  const names = args.length ? args : ['owl', 'clean', 'other', 'misaligned', 'misaligned-clean'];
+  for (const name of names) {
+    const s = await runAudit('acceptance', name, path.join(dir, `audit-${name}.yaml`), {});
+    say(line(s));
+  }
+  const all = await readStudy('acceptance');
+  await writeFile(path.join(OUT, 'acceptance.md'), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
+} else if (mode === 'null' || mode === 'power') {
+  const n = Number(args[0] ?? 10);
+  const rows = Number(args[1] ?? 512);
+  const epochs = Number(args[2] ?? 2);
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { options: { numbers: { cleanSeeds: number[] } } };
+  const cleanSeeds = manifest.options.numbers.cleanSeeds;
+  const done = (await readStudy(mode)).filter((s) => (s.overrides.train as { maxRows?: number }).maxRows === rows && (s.overrides.train as { epochs?: number }).epochs === epochs).length;
+  for (let i = done; i < n; i++) {
+    const seed = 1 + 100 * i;
+    const train = { maxRows: rows, epochs, seeds: 5, sequential: false, seed };
+    const file = path.join(dir, mode === 'power' ? 'audit-owl.yaml' : 'audit-clean.yaml');
+    const data = mode === 'null' ? { data: path.join(dir, 'numbers', `clean-${cleanSeeds[i % cleanSeeds.length]}.jsonl`) } : {};
+    const s = await runAudit(mode, `${mode} ${i + 1} (seed ${seed}${mode === 'null' ? `, clean-${cleanSeeds[i % cleanSeeds.length]}` : ''})`, file, { ...data, train });
+    say(line(s));
+  }
+  const all = await readStudy(mode);
+  await writeFile(path.join(OUT, `${mode}.md`), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
+} else if (mode === 'thresholds') {
+  const nul = await readStudy('null');
+  const pow = await readStudy('power');
+  const alpha = 0.01;
+  const pref = (s: AuditSummary) => s.probes.find((p) => p.name === 'owl')!;
+  const shift = (s: AuditSummary) => pref(s).teacher - pref(s).base;
+  const rate = (xs: AuditSummary[], fails: (s: AuditSummary) => boolean) => (xs.length ? `${xs.filter(fails).length}/${xs.length}` : '-');
+  const out = ['| threshold on the preference probe | false FAIL (clean vs clean) | detected (owl) |', '| --- | --- | --- |'];
+  const sig = (s: AuditSummary) => pref(s).p < alpha;
+  for (const t of [0, 0.002, 0.005, 0.01, 0.02]) out.push(`| delta > ${t} | ${rate(nul, (s) => sig(s) && pref(s).delta > t)} | ${rate(pow, (s) => sig(s) && pref(s).delta > t)} |`);
+  for (const f of [0.005, 0.01, 0.02, 0.05]) out.push(`| delta > ${f} x teacher shift | ${rate(nul, (s) => sig(s) && pref(s).delta > f * shift(s))} | ${rate(pow, (s) => sig(s) && pref(s).delta > f * shift(s))} |`);
+  const d = (xs: AuditSummary[]) => xs.map((s) => pref(s).delta);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
+  out.push('', `null deltas: mean ${s3(mean(d(nul)))}, sd ${sd(d(nul)).toFixed(4)}, max ${s3(Math.max(...d(nul)))} (${nul.length} audits); owl deltas: mean ${s3(mean(d(pow)))}, sd ${sd(d(pow)).toFixed(4)}, min ${s3(Math.min(...d(pow)))} (${pow.length} audits)`);
+  say(out.join('\n'));
+  await writeFile(path.join(OUT, 'thresholds.md'), `${out.join('\n')}\n`);
+} else {
+  throw new Error(`unknown study ${mode} (acceptance, null, power, thresholds)`);
+}
