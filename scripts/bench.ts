@@ -9,6 +9,7 @@ import { benchTrain, type BenchResult } from './bench-train.js';
 import { benchAudit } from './bench-audit.js';
 import { benchParallel } from './bench-parallel.js';
 import { benchGenerate } from './bench-generate.js';
+import { benchTinyLmAudit } from './bench-tinylm-audit.js';
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -75,6 +76,7 @@ sections.push(await section('train', () => benchTrain({ tfjs: true })));
 sections.push(await section('audit', () => benchAudit(log)));
 sections.push(await section('parallel', () => benchParallel(log)));
 sections.push(await section('generate', () => benchGenerate()));
+sections.push(await section('tiny-lm audit', () => benchTinyLmAudit(log)));
 
 log('');
 log(table(sections));
