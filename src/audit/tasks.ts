@@ -131,11 +131,29 @@ const EXCLUDED_COUNT: Record<ExclusionKind, keyof ExcludedCounts> = {
   'too-long': 'filtered',
   'empty-completion': 'emptyCompletion',
   'no-completion-tokens': 'noCompletionTokens',
+  'logprobs-malformed': 'logprobsMalformed',
+  'logprobs-misaligned': 'logprobsMisaligned',
+  'logprobs-unknown-token': 'logprobsUnknownToken',
+  'logprobs-invalid-value': 'logprobsInvalidValue',
+  'logprobs-duplicate-token': 'logprobsDuplicateToken',
+  'logprobs-bad-k': 'logprobsBadK',
 };
 
-/** The report's exclusion counts of a candidate file; text-only counts appear when `text` is set. */
-export function excludedCounts(rows: readonly ExcludedRow[], text = false): ExcludedCounts {
-  const counts: ExcludedCounts = { filtered: 0, nonFinite: 0, badRows: 0, beyondMaxRows: 0, ...(text ? { emptyCompletion: 0, noCompletionTokens: 0 } : {}) };
+const LOGPROBS_COUNTS = { logprobsMalformed: 0, logprobsMisaligned: 0, logprobsUnknownToken: 0, logprobsInvalidValue: 0, logprobsDuplicateToken: 0, logprobsBadK: 0 };
+
+/**
+ * The report's exclusion counts of a candidate file; text-only counts appear when `text` is set,
+ * the logprobs ones when `logprobs` is (task.targets: logprobs).
+ */
+export function excludedCounts(rows: readonly ExcludedRow[], text = false, logprobs = false): ExcludedCounts {
+  const counts: ExcludedCounts = {
+    filtered: 0,
+    nonFinite: 0,
+    badRows: 0,
+    beyondMaxRows: 0,
+    ...(text ? { emptyCompletion: 0, noCompletionTokens: 0 } : {}),
+    ...(logprobs ? LOGPROBS_COUNTS : {}),
+  };
   for (const row of rows) counts[EXCLUDED_COUNT[row.kind]] = (counts[EXCLUDED_COUNT[row.kind]] ?? 0) + 1;
   return counts;
 }
