@@ -20,7 +20,7 @@ import type { ExcludedRow, TensorSet } from './tensorData.js';
 import { positiveControlSet } from './positiveControl.js';
 import { prepareTextAudit } from './textTask.js';
 
-export type Arm = 'student' | 'control' | 'crossInit' | 'positive';
+export type Arm = 'student' | 'control' | 'crossInit' | 'positive' | 'positiveBaseline';
 
 /** What a student job needs from the task: its kind, loss settings and dataset. */
 export type JobData = StudentJob extends infer J ? (J extends StudentJob ? Pick<J, 'kind' | 'task' | 'data'> : never) : never;
@@ -36,6 +36,15 @@ export interface PreparedAudit {
   jobData(arm: Arm, seed: number): Promise<JobData>;
   /** True when the kind can train the positive-control arm (jobData('positive')). */
   positiveControl: boolean;
+  /** What the positive-control students learn, in words (default: the logits tasks' signal). */
+  positiveControlSignal?: string;
+  /**
+   * When set, the positive control has its own controls (jobData('positiveBaseline'): the same
+   * kind of signal from the base, described here) and is tested against them, not the audit's
+   * controls: text controls train on sampled tokens, the positive control on distributions, and a
+   * distribution keeps a student nearer its source than samples do whatever the teacher.
+   */
+  positiveControlBaseline?: string;
   /** The loaded probes (kind, metric, files, the teacher's reference). */
   probeSets: ProbeSet[];
   /** Probe scores of the base graph with `weights` (its own without). */

@@ -28,6 +28,7 @@ import { loadTextModelPair, type TextModelPair } from './models.js';
 import { excludedCounts, type PreparedAudit } from './tasks.js';
 import type { ExcludedRow } from './tensorData.js';
 import { loadProbes, scoreProbes, textProbeModel } from './probeSets.js';
+import { nextTokenSoftRows, POSITIVE_BASELINE, textPositiveSignal } from './textPositiveControl.js';
 
 /** Counts of what happened to a file's rows on the way to token rows. */
 export interface TextRowCounts {
@@ -267,6 +268,8 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     }
   };
 
+  let positiveRows: Promise<TextStudentRow[]> | undefined;
+  let positiveBaselineRows: Promise<TextStudentRow[]> | undefined;
   const c = candidate.counts;
   const baselineRows = given ? given.rows.length : undefined;
   return {
@@ -275,9 +278,27 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     baseWeights: models.baseWeights,
     teacherWeights: models.teacherWeights,
     probeSets,
-    // No positive control for text yet (it would train on the teacher's next-token distributions).
-    positiveControl: false,
-    jobData: async (arm, seed) => ({ kind: 'text', task, data: { rows: arm === 'control' ? (await baselineFor(seed)).rows : candidate.rows } }),
+    // The positive control: the teacher's next-token distributions on the candidate rows, tested
+    // against students trained on the base's distributions on the same rows (textPositiveControl.ts).
+    positiveControl: true,
+    positiveControlSignal: textPositiveSignal(teacherModel.runner.vocab),
+    positiveControlBaseline: POSITIVE_BASELINE,
+    jobData: async (arm, seed) => {
+      if (arm === 'positive' || arm === 'positiveBaseline') {
+        const teacher = arm === 'positive';
+        const source = teacher ? teacherModel : (baseModel ??= await loadTextModel(models.baseFolder));
+        const cached = teacher ? positiveRows : positiveBaselineRows;
+        let rows = cached;
+        if (!rows) {
+          emit({ kind: 'stage', stage: 'positive-control', message: `the ${teacher ? 'teacher' : 'base'}'s next-token distributions on ${candidate.rows.length} candidate rows` });
+          rows = nextTokenSoftRows(source, candidate.rows);
+          if (teacher) positiveRows = rows;
+          else positiveBaselineRows = rows;
+        }
+        return { kind: 'text', task: { ...task, targets: 'logprobs' }, data: { rows: await rows } };
+      }
+      return { kind: 'text', task, data: { rows: arm === 'control' ? (await baselineFor(seed)).rows : candidate.rows } };
+    },
     score: (weights) => scoreWith(models.baseFolder, weights),
     scoreTeacher: () => scoreProbes(probeSets, textProbeModel(teacherModel)),
     filters: filtering?.summary ?? null,
