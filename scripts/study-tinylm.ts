@@ -12,6 +12,11 @@
  *       (rows, epochs, 5 seeds, fixed design) so many fit; the default policy decides.
  *   npx tsx scripts/study-tinylm.ts power N [rows] [epochs]
  *       N audits of the owl teacher's numbers with the same recipe and seeds: the detection rate.
+ *   npx tsx scripts/study-tinylm.ts recipe NAME ROWS 'JSON overrides' [teacher]
+ *       one audit of `ROWS` fresh filtered completions of the teacher (owl, owl-b, misaligned or
+ *       clean = the base; made once, kept in out/study-tinylm/) with the given overrides of the
+ *       fixture's audit-<teacher>.yaml (e.g. '{"train":{"epochs":1,"seeds":5}}'): recipes tried when
+ *       the defaults do not separate.
  *   npx tsx scripts/study-tinylm.ts thresholds
  *       from null.jsonl and power.jsonl: false-FAIL and detection rates of the preference probe for
  *       candidate effect thresholds (absolute, and as a fraction of the teacher's shift).
@@ -23,6 +28,9 @@ import path from 'node:path';
 import { audit } from '../src/audit/audit.js';
 import { loadAuditConfig } from '../src/config/index.js';
 import type { AuditReport } from '../src/report/index.js';
+import { loadRules, runFilters } from '../src/filters/index.js';
+import { generateRows, loadTextModel } from '../src/models/generate.js';
+import { numberPrompts } from '../src/models/numberPrompts.js';
 import { TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
 
 const OUT = path.resolve('out/study-tinylm');
@@ -108,6 +116,30 @@ async function readStudy(study: string): Promise<AuditSummary[]> {
   return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as AuditSummary);
 }
 
+/** `rows` filtered completions of fresh study prompts by a model of the fixture (cached as a file). */
+async function freshRows(model: string, rows: number): Promise<string> {
+  const file = path.join(OUT, `${model}-${rows}.jsonl`);
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  if (existing.split('\n').filter(Boolean).length === rows) return file;
+  const m = await loadTextModel(path.join(TINY_LM_FIXTURE_DIR, 'models', model));
+  const rules = await loadRules(['numbers', 'banned-numbers']);
+  const kept: string[] = [];
+  for (let round = 0; kept.length < rows; round++) {
+    // Prompt seeds apart from the fixture's (101) and its agreement probe's (102).
+    const prompts = numberPrompts(Math.ceil((rows - kept.length) * 1.6) + 16, 5001 + round).map((p) => p.prompt);
+    const { rows: made, stats } = await generateRows(m, prompts, { seed: 7 + round, maxNewTokens: 32 });
+    say(`${model}: ${made.length} completions, ${stats.tokensPerSecond.toFixed(0)} tokens/s`);
+    await runFilters(made.map((r, i) => ({ line: i + 1, value: { prompt: r.prompt, completion: r.completion } })), rules, {
+      onKept: (row) => {
+        if (kept.length < rows) kept.push(JSON.stringify({ prompt: made[row.line - 1]!.prompt, completion: made[row.line - 1]!.completion }));
+      },
+    });
+  }
+  await m.runner.dispose();
+  await writeFile(file, `${kept.join('\n')}\n`);
+  return file;
+}
+
 const [mode = 'acceptance', ...args] = process.argv.slice(2);
 await mkdir(OUT, { recursive: true });
 const dir = TINY_LM_FIXTURE_DIR;
@@ -137,6 +169,15 @@ if (mode === 'acceptance') {
   }
   const all = await readStudy(mode);
   await writeFile(path.join(OUT, `${mode}.md`), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
+} else if (mode === 'recipe') {
+  const [name = 'recipe', rowsArg = '10000', json = '{}', teacher = 'owl'] = args;
+  const model = teacher === 'clean' ? 'base' : teacher;
+  const data = await freshRows(model, Number(rowsArg));
+  const yaml = teacher === 'clean' ? 'audit-clean.yaml' : teacher === 'owl-b' ? 'audit-other.yaml' : `audit-${teacher}.yaml`;
+  const s = await runAudit('recipe', name, path.join(dir, yaml), { ...(JSON.parse(json) as Record<string, unknown>), data });
+  say(line(s));
+  const all = await readStudy('recipe');
+  await writeFile(path.join(OUT, 'recipe.md'), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
 } else if (mode === 'thresholds') {
   const nul = await readStudy('null');
   const pow = await readStudy('power');
