@@ -80,6 +80,8 @@ describe('text audit', () => {
     expect(report.data.candidate.text).toMatchObject({ maxLength: 12, truncated: 0, misaligned: 0 });
     expect(report.data.baseline.source).toBe('generated-by-base');
     expect(report.data.baseline.rowsPerSeed).toHaveLength(2);
+    // Draws the filters exclude are drawn again: the controls train on as many rows as the students.
+    expect(report.data.baseline.rowsPerSeed).toEqual([64, 64]);
     // The numbers filter runs first: it drops the word answer and the empty completion, both listed.
     expect(excluded.filter((r) => r.file === file('data.jsonl')).map((r) => r.line)).toEqual([65, 66]);
     const probe = report.probes[0]!;
