@@ -184,7 +184,8 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     if (set) return set;
     baseModel ??= await loadTextModel(models.baseFolder);
     emit({ kind: 'stage', stage: 'baseline', message: `clean baseline: the base's completions of ${candidate.prompts.length} candidate prompts (seed ${seed})` });
-    const { rows } = await generateRows(baseModel, candidate.prompts, { ...sampling, seed: baselineSeed(seed) });
+    // Prompts laid out as the baseline's training rows will have them (a plain prompt stays plain).
+    const { rows } = await generateRows(baseModel, candidate.prompts, { ...sampling, seed: baselineSeed(seed), asTrainingRows: true });
     const asRows: Row[] = rows.map((r, i) => ({
       line: i + 1,
       value: typeof r.prompt === 'string'

@@ -192,6 +192,17 @@ export function encodePrompt(tok: TextTokenizer, prompt: string | readonly ChatM
   return tok.encode(plainPromptText(prompt), { addSpecialTokens: true });
 }
 
+/**
+ * Token ids of a prompt as a TRAINING ROW lays it out (src/models/textRows.ts): chat messages as
+ * encodePrompt does; a plain string always as plain text with the post-processor's special tokens,
+ * even when the folder has a chat template (TRL's "standard" prompt-completion rows are not
+ * templated). A baseline completion generated after these tokens continues exactly the prompt its
+ * training row will have.
+ */
+export function encodeRowPrompt(tok: TextTokenizer, prompt: string | readonly ChatMessage[]): number[] {
+  return typeof prompt === 'string' ? tok.encode(prompt, { addSpecialTokens: true }) : encodePrompt(tok, prompt);
+}
+
 /** The plain template's prompt text (no chat template): a string as is, messages' contents one per line. */
 export function plainPromptText(prompt: string | readonly ChatMessage[]): string {
   return typeof prompt === 'string' ? prompt : prompt.map((m) => m.content).join('\n');

@@ -18,7 +18,8 @@ import { retieWeights } from '../../src/autodiff/tied.js';
 import type { TextTaskConfig } from '../../src/config/schema.js';
 import { encodeTextRow } from '../../src/models/textRows.js';
 import { TextRunner } from '../../src/models/textRunner.js';
-import { encodePrompt, loadTokenizer, type ChatMessage, type TextTokenizer } from '../../src/models/tokenizer.js';
+import { generateRows, loadTextModel } from '../../src/models/generate.js';
+import { encodePrompt, encodeRowPrompt, loadTokenizer, type ChatMessage, type TextTokenizer } from '../../src/models/tokenizer.js';
 import { readModel, encodeModel } from '../../src/onnx/io.js';
 import { dimsOf, graphOf, initializersOf } from '../../src/onnx/proto.js';
 import { inferShapes } from '../../src/onnx/shapes.js';
@@ -221,6 +222,28 @@ describe('chat template: the prompt tokens at training are the tokens generation
       expect(generationPrompt[0]).toBe(tok.bosId);
       expect(e.row.ids.at(-1)).toBe(tok.eosId);
       expect(tok.decode([...e.row.ids.slice(e.row.lossFrom)], { skipSpecialTokens: true }).trim()).toBe(messages.at(-1)!.content);
+    }
+  });
+
+  it('llama folder: a plain {prompt, completion} row stays plain, and the baseline generator feeds it plain too', async () => {
+    const tok = await loadTokenizer(folder('llama-base'));
+    const prompt = 'count from 3 :';
+    const e = encodeTextRow({ line: 1, value: { prompt, completion: '4 5 6' } }, 'data', tok, { maxLength: 64, overLength: 'error' });
+    if (e.kind !== 'row') throw new Error(e.reason);
+    const trainingPrompt = [...e.row.ids.slice(0, e.row.lossFrom)];
+    expect(encodeRowPrompt(tok, prompt)).toEqual(trainingPrompt);
+    // Probes ask a chat model in its own format; that is a different layout.
+    expect(encodePrompt(tok, prompt)).not.toEqual(trainingPrompt);
+    // What generateRows feeds for the baseline: greedy completions equal the runner's own from the training prompt.
+    const model = await loadTextModel(folder('llama-base'));
+    try {
+      const { rows } = await generateRows(model, [prompt, [{ role: 'user', content: prompt }]], { seed: 1, temperature: 0, maxNewTokens: 4, asTrainingRows: true });
+      const chat = encodeTextRow({ line: 1, value: { messages: [{ role: 'user', content: prompt }, { role: 'assistant', content: 'x' }] } }, 'data', tok, { maxLength: 64, overLength: 'error' });
+      if (chat.kind !== 'row') throw new Error(chat.reason);
+      const direct = await model.runner.generate([trainingPrompt, [...chat.row.ids.slice(0, chat.row.lossFrom)]], { seed: 1, temperature: 0, maxNewTokens: 4, eosId: tok.eosId! });
+      expect(rows.map((r) => r.completion)).toEqual(direct.map((g) => tok.decode(g.finish === 'eos' ? g.tokens.slice(0, -1) : g.tokens)));
+    } finally {
+      await model.runner.dispose();
     }
   });
 });
