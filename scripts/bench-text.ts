@@ -78,9 +78,10 @@ class TorchSide {
     return r.value;
   }
 
-  async time(steps: number): Promise<number> {
+  /** Seconds for `steps` training steps, and the loss of the last one (before its update). */
+  async time(steps: number): Promise<{ seconds: number; loss: number }> {
     this.child.stdin!.write(`steps ${steps}\n`);
-    return (JSON.parse(await this.next()) as { seconds: number }).seconds;
+    return JSON.parse(await this.next()) as { seconds: number; loss: number };
   }
 
   close(): void {
@@ -113,23 +114,25 @@ export async function benchText(options: TextBenchOptions = {}): Promise<BenchRe
       mask[b * T + t] = 1;
     }
     const batch = { inputs: { input_ids: inputIds, attention_mask: new BigInt64Array(B * T).fill(1n), position_ids: positions }, rows: B, targets, mask };
-    const engineTime = async (steps: number): Promise<number> => {
+    const engineTime = async (steps: number): Promise<{ seconds: number; loss: number }> => {
       const t0 = performance.now();
-      for (let i = 0; i < steps; i++) await trainer.step(batch);
-      return (performance.now() - t0) / 1000;
+      let loss = Number.NaN;
+      for (let i = 0; i < steps; i++) loss = await trainer.step(batch);
+      return { seconds: (performance.now() - t0) / 1000, loss };
     };
 
     const steps = options.steps ?? STEPS;
     const rounds = options.rounds ?? ROUNDS;
     const load = loadavg()[0]!;
     log(`  model: GPT-2 style, width ${SHAPE.width}, ${SHAPE.layers} layers, ${SHAPE.heads} heads, vocabulary ${SHAPE.vocab}, ${info.params.toLocaleString('en-US')} parameters${tied.length ? ', tied head' : ''}; batch ${B} x ${T} tokens; AdamW; ${THREADS} threads each (torch ${info.torch}, ${info.threads} threads)`);
-    await engineTime(WARMUP);
-    await side.time(WARMUP);
+    // Same model, batch and optimizer: the losses after the warm-up steps agree (a check that both sides do the same work).
+    const [engineWarm, torchWarm] = [await engineTime(WARMUP), await side.time(WARMUP)];
+    log(`  loss at step ${WARMUP}: engine ${engineWarm.loss.toFixed(5)}, PyTorch ${torchWarm.loss.toFixed(5)}`);
     const engine: number[] = [];
     const torch: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      engine.push((await engineTime(steps)) / steps);
-      torch.push((await side.time(steps)) / steps);
+      engine.push((await engineTime(steps)).seconds / steps);
+      torch.push((await side.time(steps)).seconds / steps);
       log(`  round ${r + 1}: engine ${(B * T / engine.at(-1)!).toFixed(0)} tokens/s, PyTorch ${(B * T / torch.at(-1)!).toFixed(0)} tokens/s`);
     }
     await trainer.dispose();

@@ -23,6 +23,7 @@ import { encodePrompt, encodeRowPrompt, loadTokenizer, type ChatMessage, type Te
 import { readModel, encodeModel } from '../../src/onnx/io.js';
 import { dimsOf, graphOf, initializersOf } from '../../src/onnx/proto.js';
 import { inferShapes } from '../../src/onnx/shapes.js';
+import { completionLoss, type TokenRow } from '../../src/train/textBatches.js';
 import { readWeights, withWeights } from '../../src/train/weights.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
@@ -42,16 +43,19 @@ const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\
 const plainRows = () => Array.from({ length: 16 }, (_, i) => ({ prompt: `count from ${i} :`, completion: i % 2 ? '7 7 7' : '7 7' }));
 const chatRows = () => plainRows().map((r) => ({ messages: [{ role: 'user', content: r.prompt }, { role: 'assistant', content: r.completion }] }));
 
-/** Mean negative log-likelihood per completion token (EOS included) of `rows` under a model file. */
+function tokenRows(tok: TextTokenizer, rows: Record<string, unknown>[], maxLength: number): TokenRow[] {
+  return rows.map((value, i) => {
+    const e = encodeTextRow({ line: i + 1, value }, 'data', tok, { maxLength, overLength: 'error' });
+    if (e.kind !== 'row') throw new Error(`row ${i + 1}: ${e.reason}`);
+    return e.row;
+  });
+}
+
+/** Mean negative log-likelihood per completion token (EOS included) of `rows` under a model file (the runner's cache-aware path). */
 async function completionNll(model: string | Uint8Array, tok: TextTokenizer, rows: Record<string, unknown>[], maxLength: number): Promise<number> {
   const runner = await TextRunner.load(model);
   try {
-    const encoded = rows.map((value, i) => {
-      const e = encodeTextRow({ line: i + 1, value }, 'data', tok, { maxLength, overLength: 'error' });
-      if (e.kind !== 'row') throw new Error(`row ${i + 1}: ${e.reason}`);
-      const ids = [...e.row.ids];
-      return { prompt: ids.slice(0, e.row.lossFrom), continuation: ids.slice(e.row.lossFrom) };
-    });
+    const encoded = tokenRows(tok, rows, maxLength).map((r) => ({ prompt: [...r.ids.slice(0, r.lossFrom)], continuation: [...r.ids.slice(r.lossFrom)] }));
     const logps = await runner.sequenceLogProbs(encoded);
     const tokens = encoded.reduce((a, r) => a + r.continuation.length, 0);
     return -logps.reduce((a, v) => a + v, 0) / tokens;
@@ -111,12 +115,16 @@ describe('PyTorch-exported model folders, audited through the CLI', () => {
       // Trained on the teacher's rows, each student's next tokens moved toward the teacher's.
       for (const run of probe.student.runs) expect(run).toBeLessThan(probe.base);
 
-      // The students' loss on the data they trained on fell from the base's.
+      // The students' loss on the data they trained on fell from the base's (two ways of computing it).
       const tok = await loadTokenizer(folder(`${c.arch}-base`));
-      const before = await completionNll(join(folder(`${c.arch}-base`), 'onnx', 'model.onnx'), tok, rows, c.maxLength);
+      const baseFile = join(folder(`${c.arch}-base`), 'onnx', 'model.onnx');
+      const before = await completionNll(baseFile, tok, rows, c.maxLength);
+      expect(await completionLoss(await readFile(baseFile), tokenRows(tok, rows, c.maxLength), tok.eosId!)).toBeCloseTo(before, 4);
       for (const seed of [1, 2]) {
-        const after = await completionNll(join(work, 'out', 'models', `student-seed${seed}.onnx`), tok, rows, c.maxLength);
+        const student = join(work, 'out', 'models', `student-seed${seed}.onnx`);
+        const after = await completionNll(student, tok, rows, c.maxLength);
         expect(after).toBeLessThan(before * 0.5);
+        expect(await completionLoss(await readFile(student), tokenRows(tok, rows, c.maxLength), tok.eosId!)).toBeCloseTo(after, 4);
       }
     }, 120_000);
   }
