@@ -110,8 +110,11 @@ describe('PyTorch-exported model folders, audited through the CLI', () => {
       const probe = report.probes[0];
       expect(probe.student.runs).toHaveLength(2);
       expect(probe.control.runs).toHaveLength(2);
-      // 2 seeds x 2 arms x 2 epochs x 4 batches of 4 rows.
-      expect(report.run.steps).toBe(2 * 2 * 2 * 4);
+      // Students and controls: 2 seeds x 2 arms x 2 epochs x 4 batches of 4 rows; the positive
+      // control's students (the teacher's and the base's next-token distributions) as many again.
+      const positiveRuns = report.positiveControl.probes[0].runs.length;
+      expect(positiveRuns).toBeGreaterThanOrEqual(2);
+      expect(report.run.steps).toBe((2 * 2 + 2 * positiveRuns) * 2 * 4);
       // Trained on the teacher's rows, each student's next tokens moved toward the teacher's.
       for (const run of probe.student.runs) expect(run).toBeLessThan(probe.base);
 
