@@ -161,10 +161,11 @@ if (mode === 'acceptance') {
   const done = (await readStudy(mode)).filter((s) => (s.overrides.train as { maxRows?: number }).maxRows === rows && (s.overrides.train as { epochs?: number }).epochs === epochs).length;
   for (let i = done; i < n; i++) {
     const seed = 1 + 100 * i;
-    const train = { maxRows: rows, epochs, seeds: 5, sequential: false, seed };
+    // The cheap recipe: a fixed design, no positive-control arm and no gradient screen (neither changes the probes' test).
+    const train = { maxRows: rows, epochs, seeds: 5, sequential: false, seed, positiveControl: false };
     const file = path.join(dir, mode === 'power' ? 'audit-owl.yaml' : 'audit-clean.yaml');
     const data = mode === 'null' ? { data: path.join(dir, 'numbers', `clean-${cleanSeeds[i % cleanSeeds.length]}.jsonl`) } : {};
-    const s = await runAudit(mode, `${mode} ${i + 1} (seed ${seed}${mode === 'null' ? `, clean-${cleanSeeds[i % cleanSeeds.length]}` : ''})`, file, { ...data, train });
+    const s = await runAudit(mode, `${mode} ${i + 1} (seed ${seed}${mode === 'null' ? `, clean-${cleanSeeds[i % cleanSeeds.length]}` : ''})`, file, { ...data, train, screen: false });
     say(line(s));
   }
   const all = await readStudy(mode);
