@@ -2,8 +2,9 @@
  * The language-model audit's wall time (DESIGN.md: a 10k-row, 5-seed tiny-GPT audit under 5
  * minutes on 2 cores): the owl teacher of fixtures/tinylm answers study-style number prompts until
  * the `numbers` + `banned-numbers` filters keep `rows` rows, then the audit of audit-owl.yaml runs
- * on them with its defaults except a fixed design of 5 seeds and no positive-control arm (student + control each; the controls.
- * clean baselines are sampled by the base, one per seed, inside the audit and inside the timing).
+ * on them with its defaults except a fixed design of 5 seeds and no positive-control arm (student
+ * + control each; the controls' clean baselines are sampled by the base, one per seed, inside the
+ * audit and inside the timing).
  * Run alone: `npx tsx scripts/bench-tinylm-audit.ts [rows]` (npm run bench runs it at 10k rows).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
