@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { retieWeights } from '../src/autodiff/tied.js';
+import { restoreParameters } from '../src/autodiff/tied.js';
 import { readModel } from '../src/onnx/io.js';
 import { Trainer } from '../src/train/trainer.js';
 import type { BenchResult } from './lib/bench-result.js';
@@ -99,7 +99,8 @@ export async function benchText(options: TextBenchOptions = {}): Promise<BenchRe
   const { side, info } = await TorchSide.start(dir, shape);
   try {
     const model = await readModel(path.join(dir, 'model.onnx'));
-    const tied = retieWeights(model);
+    // As an audit loads a model: the tied head is one parameter, merged ones/zeros are separate ones.
+    const tied = restoreParameters(model).retied;
     const trainer = await Trainer.create(model, {
       loss: { kind: 'tokenCrossEntropy' },
       optimizer: { kind: 'adamw', lr: 1e-4, weightDecay: 0.01 },

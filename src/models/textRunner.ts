@@ -20,7 +20,7 @@ import { Random } from '../random.js';
 import { logSumExp } from '../rows.js';
 import { createSession, type SessionTuning } from '../train/session.js';
 import { loadModelProto, withWeights } from '../train/weights.js';
-import { retieWeights } from '../autodiff/tied.js';
+import { restoreParameters } from '../autodiff/tied.js';
 
 export interface TextRunnerOptions {
   /** Replacement values for initializers (a student's weights on the base graph). */
@@ -103,8 +103,9 @@ export class TextRunner {
     const name = options.name ?? (typeof source === 'string' ? source : 'model');
     let model = await loadModelProto(source);
     // The graph students were trained on (src/audit/models.ts): a tied head exported as a second
-    // copy of the embedding reads the embedding, so a student's one trained copy drives both.
-    retieWeights(model);
+    // copy of the embedding reads the embedding, so a student's one trained copy drives both;
+    // parameters the exporter merged by value have their own initializers (and trained values).
+    restoreParameters(model);
     if (options.weights && options.weights.size > 0) model = withWeights(model, options.weights);
     const graph = graphOf(model, name);
     const initializers = new Set(graph.initializer.map((t) => t.name));
