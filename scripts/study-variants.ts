@@ -3,7 +3,9 @@
  * counts: for each variant, the teacher-made candidate (should FAIL), the base-made clean set
  * (should PASS) and another init's teacher data (should PASS), each with its positive control
  * (a PASS whose positive control shows no transfer is INCONCLUSIVE). Writes docs/measurements/variants.{json,md}.
- * Run: npx tsx scripts/study-variants.ts [names...]   (about 2 minutes per variant)
+ * The positive control learns the teacher's own outputs over the candidate's slice (the aux
+ * logits), the data's own channel (src/audit/positiveControl.ts).
+ * Run: npx tsx scripts/study-variants.ts [--workers N] [names...]   (about 2 minutes per variant)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,7 +33,11 @@ const VARIANTS: Variant[] = [
   { name: '256-256 aux3 6k rows', hidden: [256, 256], aux: 3, noiseRows: 6_000 },
 ];
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const workersAt = args.indexOf('--workers');
+// --workers N: training threads per audit (default 0: one per core); results do not depend on it.
+const workers = workersAt >= 0 ? Number(args.splice(workersAt, 2)[1]) : 0;
+const wanted = args;
 const results: Record<string, unknown>[] = [];
 const lines = [
   '| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | positive control: digits delta (p) | screen cos | attribution mean | audit s |',
@@ -48,7 +54,7 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
   const dir = path.join(os.tmpdir(), 'audit-variants', v.name.replace(/\W+/g, '_'));
   const built = await buildMnistCase({ dir, hidden: v.hidden, aux: v.aux, noiseRows: v.noiseRows });
   for (const [label, file] of [['candidate', 'audit.yaml'], ['clean', 'audit-clean.yaml'], ['other-init', 'audit-other.yaml']] as const) {
-    const config = await loadAuditConfig({ file: path.join(dir, file), overrides: { screen: true, train: { sequential: false } } });
+    const config = await loadAuditConfig({ file: path.join(dir, file), overrides: { screen: true, train: { sequential: false, workers } } });
     const t0 = performance.now();
     const { report } = await audit(config);
     const seconds = (performance.now() - t0) / 1000;

@@ -96,7 +96,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     const probeRuns = runsOf(armScores.student);
     const probes = evaluateProbes(probeRuns, policy);
     // The positive control is tested like a candidate: its students against the same controls.
-    const positiveControl = positiveScores.length > 0 ? summarizePositiveControl(evaluateProbes(runsOf(positiveScores), policy)) : undefined;
+    const positiveControl = positiveScores.length > 0 ? summarizePositiveControl(evaluateProbes(runsOf(positiveScores), policy), prepared.positiveControl!) : undefined;
     const probeVerdict = overallVerdict(probes);
     return { probes, probeRuns, positiveControl, probeVerdict, ...auditVerdict(probeVerdict, probes, positiveControl) };
   };

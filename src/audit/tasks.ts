@@ -17,7 +17,7 @@ import { loadModelPair } from './models.js';
 import { loadProbeSets, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
 import { gradientScreen } from './screen.js';
 import type { ExcludedRow, TensorSet } from './tensorData.js';
-import { positiveControlSet } from './positiveControl.js';
+import { logitsPositiveControl, positiveControlSet, type PositiveControlSpec } from './positiveControl.js';
 import { prepareTextAudit } from './textTask.js';
 
 export type Arm = 'student' | 'control' | 'crossInit' | 'positive';
@@ -34,8 +34,8 @@ export interface PreparedAudit {
   teacherWeights: Weights;
   /** The data one arm's run at `seed` trains on. */
   jobData(arm: Arm, seed: number): Promise<JobData>;
-  /** True when the kind can train the positive-control arm (jobData('positive')). */
-  positiveControl: boolean;
+  /** What the positive-control arm (jobData('positive')) learns; absent when the kind has none. */
+  positiveControl?: PositiveControlSpec;
   /** The loaded probes (kind, metric, files, the teacher's reference). */
   probeSets: ProbeSet[];
   /** Probe scores of the base graph with `weights` (its own without). */
@@ -70,7 +70,8 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
   const data = await loadAuditData(config, models, backend, emit);
   const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
   const task: LogitsStudentTask = { slice: config.task.outputs, loss: config.task.loss, targetType: data.targetType };
-  // The positive control's dataset (the teacher's full outputs on the candidate inputs), made once when first asked for.
+  // The positive control's dataset (the teacher's own outputs on the task's slice, on the candidate
+  // inputs), made once when first asked for, trained by the candidate's own task.
   let positive: ReturnType<typeof positiveControlSet> | undefined;
   const studentData = (s: TensorSet): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
   return {
@@ -79,12 +80,11 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
     baseWeights: models.baseWeights,
     teacherWeights: models.teacherWeights,
     probeSets,
-    positiveControl: true,
+    positiveControl: logitsPositiveControl(config.task.outputs, models.outputWidth, data.targetType),
     jobData: async (arm) => {
       if (arm !== 'positive') return { kind: 'logits', task, data: studentData(arm === 'control' ? data.baseline : data.candidate) };
-      positive ??= positiveControlSet(backend, models, data.candidate);
-      const { set, task: positiveTask } = await positive;
-      return { kind: 'logits', task: positiveTask, data: studentData(set) };
+      positive ??= positiveControlSet(backend, models, data.candidate, task);
+      return { kind: 'logits', task, data: studentData(await positive) };
     },
     score: (weights) => scoreModel(backend, probeSets, models.base, weights),
     scoreTeacher: () => scoreModel(backend, probeSets, models.teacher),

@@ -228,7 +228,6 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     teacherWeights: models.teacherWeights,
     probeSets,
     // No positive control for text yet (it would train on the teacher's next-token distributions).
-    positiveControl: false,
     jobData: async (arm, seed) => ({ kind: 'text', task, data: { rows: arm === 'control' ? (await baselineFor(seed)).rows : candidate.rows } }),
     score: (weights) => scoreWith(models.baseFolder, weights),
     scoreTeacher: () => scoreProbes(probeSets, textProbeModel(teacherModel)),
