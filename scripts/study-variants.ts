@@ -50,7 +50,20 @@ const powerLines = [
   '| variant | data | probes alone (fixed, 5 seeds) | + positive control = verdict | argmax probes only (no KL): probes / with positive control | sequential: verdict, seeds used (looks) | KL probe delta (p) | positive control digits delta (p), agreement KL delta (p) |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
-for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
+const unknown = wanted.filter((n) => !VARIANTS.some((v) => v.name === n));
+if (unknown.length) throw new Error(`unknown variant(s): ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+// Variants run in the order named (all, in the table's order, when none are named).
+const chosen = wanted.length === 0 ? VARIANTS : wanted.map((n) => VARIANTS.find((v) => v.name === n)!);
+// Every variant named: the full study goes to docs/measurements/; a subset to out/.
+const outDir = VARIANTS.every((v) => chosen.includes(v)) ? 'docs/measurements' : 'out';
+// Written after every audit, so a long run interrupted keeps what it measured.
+const save = async () => {
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, 'variants.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(path.join(outDir, 'variants.md'), `${lines.join('\n')}\n`);
+  await writeFile(path.join(outDir, 'variants-power.md'), `${powerLines.join('\n')}\n`);
+};
+for (const v of chosen) {
   const dir = path.join(os.tmpdir(), 'audit-variants', v.name.replace(/\W+/g, '_'));
   const built = await buildMnistCase({ dir, hidden: v.hidden, aux: v.aux, noiseRows: v.noiseRows });
   for (const [label, file] of [['candidate', 'audit.yaml'], ['clean', 'audit-clean.yaml'], ['other-init', 'audit-other.yaml']] as const) {
@@ -70,6 +83,7 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
       positiveControl: report.positiveControl ? { detected: report.positiveControl.detected, digits: { delta: report.positiveControl.probes[0]!.delta, p: report.positiveControl.probes[0]!.pValue } } : null,
       screen: report.screen?.candidateCosine ?? null,
       attributionMean: report.attribution?.mean ?? null,
+      summary: report.summary,
       seconds,
     };
     results.push(row);
@@ -90,11 +104,8 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
     powerLines.push(powerLine);
     Object.assign(row, { probesAlone, argmaxOnly: { probes: argmaxProbes, verdict: argmax.verdict }, sequential: staged, kl: kl ? { delta: kl.delta, p: kl.pValueRaw } : null });
     process.stdout.write(`${powerLine}\n`);
+    await save();
   }
 }
-// A subset (names on the command line) goes to out/, the full study to docs/measurements/.
-const outDir = wanted.length === 0 ? 'docs/measurements' : 'out';
-await mkdir(outDir, { recursive: true });
-await writeFile(path.join(outDir, 'variants.json'), `${JSON.stringify(results, null, 2)}\n`);
-await writeFile(path.join(outDir, 'variants.md'), `${lines.join('\n')}\n`);
-await writeFile(path.join(outDir, 'variants-power.md'), `${powerLines.join('\n')}\n`);
+await save();
+
