@@ -27,7 +27,7 @@ function evaluator(report: AuditReport, config: AuditConfig, keep: (name: string
     const probeRuns = runs((name) => report.probes.find((p) => p.name === name)!.student.runs);
     const evaluated = evaluateProbes(probeRuns, policy);
     const pc = report.positiveControl;
-    const positiveControl = pc ? summarizePositiveControl(evaluateProbes(runs((name) => pc.probes.find((p) => p.name === name)!.runs), policy), { signal: pc.signal, ...(pc.outputs ? { outputs: pc.outputs } : {}) }) : undefined;
+    const positiveControl = pc ? summarizePositiveControl(evaluateProbes(runs((name) => pc.probes.find((p) => p.name === name)!.runs), policy), { signal: pc.signal, ...(pc.outputs ? { outputs: pc.outputs } : {}), ...(pc.against ? { against: pc.against } : {}) }) : undefined;
     const probeVerdict = overallVerdict(evaluated);
     return { probes: evaluated, probeRuns, positiveControl, probeVerdict, ...auditVerdict(probeVerdict, evaluated, positiveControl) };
   };

@@ -26,6 +26,8 @@ export interface PositiveControlSpec {
   signal: string;
   /** Half-open slice of the teacher's outputs the students learn (logits tasks). */
   outputs?: [number, number];
+  /** What the students are tested against when not the audit's controls (text: their own paired controls). */
+  against?: string;
 }
 
 /** The positive control of a logits task whose candidate targets cover `slice` of `width` outputs. */
@@ -69,9 +71,10 @@ export function summarizePositiveControl(probes: readonly ProbeResult[], spec: P
     signal,
     ...(spec.outputs ? { outputs: spec.outputs } : {}),
     detected,
-    probes: probes.map((p) => ({ name: p.name, mean: p.student.mean, runs: p.student.runs, delta: p.delta, deltaCi: p.deltaCi, pValue: p.pValue, transfer: p.verdict === 'fail' })),
+    probes: probes.map((p) => ({ name: p.name, mean: p.student.mean, runs: p.student.runs, delta: p.delta, deltaCi: p.deltaCi, pValue: p.pValue, transfer: p.verdict === 'fail', controlMean: p.control.mean })),
+    ...(spec.against ? { against: spec.against } : {}),
     reason: detected
-      ? `positive control: students trained with the audit's recipe on ${signal} moved toward the teacher beyond the controls (${shown}): the audit can detect transfer${channel}`
+      ? `positive control: students trained with the audit's recipe on ${signal} moved toward the teacher beyond ${spec.against ?? 'the controls'} (${shown}): the audit can detect transfer${channel}`
       : `positive control: students trained with the audit's recipe on ${signal} did not move any probe toward the teacher significantly (strongest: ${shown}): this audit could not have detected transfer${channel}, so a pass would not mean the data is safe`,
   };
 }

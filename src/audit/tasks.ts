@@ -17,10 +17,10 @@ import { loadModelPair } from './models.js';
 import { loadProbeSets, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
 import { gradientScreen } from './screen.js';
 import type { ExcludedRow, TensorSet } from './tensorData.js';
-import { logitsPositiveControl, positiveControlSet, type PositiveControlSpec } from './positiveControl.js';
+import { logitsPositiveControl, positiveControlSet } from './positiveControl.js';
 import { prepareTextAudit } from './textTask.js';
 
-export type Arm = 'student' | 'control' | 'crossInit' | 'positive';
+export type Arm = 'student' | 'control' | 'crossInit' | 'positive' | 'positiveBaseline';
 
 /** What a student job needs from the task: its kind, loss settings and dataset. */
 export type JobData = StudentJob extends infer J ? (J extends StudentJob ? Pick<J, 'kind' | 'task' | 'data'> : never) : never;
@@ -34,8 +34,19 @@ export interface PreparedAudit {
   teacherWeights: Weights;
   /** The data one arm's run at `seed` trains on. */
   jobData(arm: Arm, seed: number): Promise<JobData>;
-  /** What the positive-control arm (jobData('positive')) learns; absent when the kind has none. */
-  positiveControl?: PositiveControlSpec;
+  /** True when the kind can train the positive-control arm (jobData('positive')). */
+  positiveControl: boolean;
+  /** What the positive-control students learn, in words. */
+  positiveControlSignal?: string;
+  /** Logits tasks: the slice of the teacher's outputs the positive control learns (the candidate's task.outputs). */
+  positiveControlOutputs?: [number, number];
+  /**
+   * When set, the positive control has its own controls (jobData('positiveBaseline'): the same
+   * kind of signal from the base, described here) and is tested against them, not the audit's
+   * controls: text controls train on sampled tokens, the positive control on distributions, and a
+   * distribution keeps a student nearer its source than samples do whatever the teacher.
+   */
+  positiveControlBaseline?: string;
   /** The loaded probes (kind, metric, files, the teacher's reference). */
   probeSets: ProbeSet[];
   /** Probe scores of the base graph with `weights` (its own without). */
@@ -73,6 +84,7 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
   // The positive control's dataset (the teacher's own outputs on the task's slice, on the candidate
   // inputs), made once when first asked for, trained by the candidate's own task.
   let positive: ReturnType<typeof positiveControlSet> | undefined;
+  const positiveSpec = logitsPositiveControl(config.task.outputs, models.outputWidth, data.targetType);
   const studentData = (s: TensorSet): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
   return {
     teacher: models.teacher,
@@ -80,7 +92,9 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
     baseWeights: models.baseWeights,
     teacherWeights: models.teacherWeights,
     probeSets,
-    positiveControl: logitsPositiveControl(config.task.outputs, models.outputWidth, data.targetType),
+    positiveControl: true,
+    positiveControlSignal: positiveSpec.signal,
+    positiveControlOutputs: config.task.outputs,
     jobData: async (arm) => {
       if (arm !== 'positive') return { kind: 'logits', task, data: studentData(arm === 'control' ? data.baseline : data.candidate) };
       positive ??= positiveControlSet(backend, models, data.candidate, task);
@@ -131,11 +145,29 @@ const EXCLUDED_COUNT: Record<ExclusionKind, keyof ExcludedCounts> = {
   'too-long': 'filtered',
   'empty-completion': 'emptyCompletion',
   'no-completion-tokens': 'noCompletionTokens',
+  'logprobs-malformed': 'logprobsMalformed',
+  'logprobs-misaligned': 'logprobsMisaligned',
+  'logprobs-unknown-token': 'logprobsUnknownToken',
+  'logprobs-invalid-value': 'logprobsInvalidValue',
+  'logprobs-duplicate-token': 'logprobsDuplicateToken',
+  'logprobs-bad-k': 'logprobsBadK',
 };
 
-/** The report's exclusion counts of a candidate file; text-only counts appear when `text` is set. */
-export function excludedCounts(rows: readonly ExcludedRow[], text = false): ExcludedCounts {
-  const counts: ExcludedCounts = { filtered: 0, nonFinite: 0, badRows: 0, beyondMaxRows: 0, ...(text ? { emptyCompletion: 0, noCompletionTokens: 0 } : {}) };
+const LOGPROBS_COUNTS = { logprobsMalformed: 0, logprobsMisaligned: 0, logprobsUnknownToken: 0, logprobsInvalidValue: 0, logprobsDuplicateToken: 0, logprobsBadK: 0 };
+
+/**
+ * The report's exclusion counts of a candidate file; text-only counts appear when `text` is set,
+ * the logprobs ones when `logprobs` is (task.targets: logprobs).
+ */
+export function excludedCounts(rows: readonly ExcludedRow[], text = false, logprobs = false): ExcludedCounts {
+  const counts: ExcludedCounts = {
+    filtered: 0,
+    nonFinite: 0,
+    badRows: 0,
+    beyondMaxRows: 0,
+    ...(text ? { emptyCompletion: 0, noCompletionTokens: 0 } : {}),
+    ...(logprobs ? LOGPROBS_COUNTS : {}),
+  };
   for (const row of rows) counts[EXCLUDED_COUNT[row.kind]] = (counts[EXCLUDED_COUNT[row.kind]] ?? 0) + 1;
   return counts;
 }

@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import * as ort from '../onnx/ort.js';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { encodeModel } from '../onnx/io.js';
+import { isPastInput } from '../onnx/shapes.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { optimizerFeeds, type OptimizerSpec } from './optimizers.js';
 import { createSession, type SessionTuning } from './session.js';
@@ -33,12 +34,14 @@ export interface Batch {
   targets: Float32Array | BigInt64Array;
   /** Token mask rows (text losses). */
   mask?: Float32Array;
+  /** Soft token targets (tokenKlDivergence): the probability of each id in `targets`. */
+  targetProbs?: Float32Array;
 }
 
 export type HostArray = Float32Array | BigInt64Array;
 
 /** Graph inputs holding a decoder's cache: fed empty when training on whole sequences. */
-export const isPastInput = (name: string): boolean => name.startsWith('past_key_values.') || name.startsWith('past.');
+export { isPastInput };
 
 /** Declared shape of a graph input, resolved for one batch. */
 interface FeedSlot {
@@ -158,11 +161,15 @@ export class Trainer {
     this.steps++;
     const { feeds, fetches } = this.directions[this.current];
     this.feedInputs(feeds, batch);
-    const [targetSlot, maskSlot] = this.targetSlots;
+    const [targetSlot, maskSlot, probsSlot] = this.targetSlots;
     feeds[targetSlot!.name] = this.feedTensor(targetSlot!, batch.targets, batch.rows);
     if (maskSlot) {
       if (!batch.mask) throw new RangeError('this loss needs a mask with each batch');
       feeds[maskSlot.name] = this.feedTensor(maskSlot, batch.mask, batch.rows);
+    }
+    if (probsSlot) {
+      if (!batch.targetProbs) throw new RangeError('this loss needs target probabilities with each batch');
+      feeds[probsSlot.name] = this.feedTensor(probsSlot, batch.targetProbs, batch.rows);
     }
     const values = optimizerFeeds(this.optimizer, this.steps);
     for (const s of this.scalars) s.buffer[0] = values[s.role]!;
