@@ -119,7 +119,7 @@ export const PositiveControlSchema = Type.Object({
   }, strict)),
   against: Type.Optional(Type.String({ description: "what the positive-control students are tested against when not the audit's controls (text: students trained the same way on the base's next-token distributions on the same rows)" })),
   reason: Type.String({ description: 'one line in plain words' }),
-}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives on the candidate inputs (for logits tasks: its softmax over all outputs), tested against the same controls on the same probes. A pass with detected false becomes inconclusive." });
+}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives on the candidate inputs (for logits tasks: its softmax over all outputs, tested against the same controls; for text: its next-token distributions on the candidate rows, tested against students trained the same way on the base's), on the same probes. A pass with detected false becomes inconclusive." });
 export type PositiveControl = Static<typeof PositiveControlSchema>;
 
 export const SequentialSummarySchema = Type.Object({
