@@ -138,10 +138,21 @@ export class ServiceBackend implements TrainerBackend {
     };
   }
 
-  /** The file's id: from state.json, else a processed file of the same name and size on the service, else uploaded now. */
-  async uploadOnce(jsonl: string): Promise<string> {
-    const state = await this.state();
+  private readonly uploads = new Map<string, Promise<string>>();
+
+  /** The file's id: from state.json, else a processed file of the same name and size on the service, else uploaded now (once, however many runs ask at a time). */
+  uploadOnce(jsonl: string): Promise<string> {
     const hash = sha256(jsonl);
+    let id = this.uploads.get(hash);
+    if (!id) {
+      this.uploads.set(hash, (id = this.upload(jsonl, hash)));
+      id.catch(() => this.uploads.delete(hash));
+    }
+    return id;
+  }
+
+  private async upload(jsonl: string, hash: string): Promise<string> {
+    const state = await this.state();
     const known = state.data.files[hash];
     if (known) return known.id;
     const filename = `audit-dataset-${hash.slice(0, 24)}.jsonl`;
@@ -190,7 +201,8 @@ export class ServiceBackend implements TrainerBackend {
         await this.pause(Math.min(this.service.pollSeconds * 1000, Math.max(0, this.deadline - Date.now())));
       }
     } catch (e) {
-      if (this.controller.signal.aborted) await this.cancel(id, label);
+      // The time limit or an abort cancels the job; an audit closing on another error leaves it for a resumed run.
+      if (this.controller.signal.aborted && !this.closing) await this.cancel(id, label);
       throw e;
     } finally {
       this.running.delete(id);
@@ -242,7 +254,12 @@ export class ServiceBackend implements TrainerBackend {
     return this.controller.signal;
   }
 
+  private closing = false;
+
+  /** Stops polling (jobs still running stay on the service: a run of the same config picks them up). */
   async close(): Promise<void> {
     clearTimeout(this.timer);
+    this.closing = true;
+    if (!this.controller.signal.aborted) this.controller.abort(new ServiceError('the audit stopped'));
   }
 }
