@@ -90,7 +90,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
   const teacherScores = await prepared.scoreTeacher();
 
   // Seeds in looks (one look = the fixed design); each look's runs join the earlier ones.
-  const arms: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [] }, trainingMs: 0, steps: 0, remote: [] };
+  const arms: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0, remote: [] };
   const trainSeeds = async (stageSeeds: readonly number[]): Promise<void> => {
     const stage = await trainArms(config, prepared, stageSeeds, backend, emit);
     for (const arm of Object.keys(arms.scores) as Arm[]) arms.scores[arm].push(...stage.scores[arm]);
@@ -100,18 +100,25 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
   };
   const evaluate = (alpha: number): Evaluation => {
     const policy = { ...config.policy, alpha };
-    const { positive: positiveScores, ...armScores } = arms.scores;
+    const { positive: positiveScores, positiveBaseline, ...armScores } = arms.scores;
     // Each probe's runs, and for tensor agreement probes their KL to the teacher as a probe of its own.
-    const runsOf = (student: ProbeScores[]): ProbeRuns[] =>
+    const runsOf = (student: ProbeScores[], control = armScores.control): ProbeRuns[] =>
       prepared.probeSets.flatMap((ps) => {
-        const scores = { base: baseScores, teacher: teacherScores, student, control: armScores.control, crossInit: student === armScores.student ? armScores.crossInit : [] };
+        const scores = { base: baseScores, teacher: teacherScores, student, control, crossInit: student === armScores.student ? armScores.crossInit : [] };
         const kl = config.policy.klProbes ? klRunsOf(ps, scores) : undefined;
         return [probeRunsOf(ps, scores), ...(kl ? [kl] : [])];
       });
     const probeRuns = runsOf(armScores.student);
     const probes = evaluateProbes(probeRuns, policy);
-    // The positive control is tested like a candidate: its students against the same controls.
-    const positiveControl = positiveScores.length > 0 ? summarizePositiveControl(evaluateProbes(runsOf(positiveScores), policy)) : undefined;
+    // The positive control is tested like a candidate: its students against the same controls, or its own.
+    const positiveControl =
+      positiveScores.length > 0
+        ? summarizePositiveControl(
+            evaluateProbes(runsOf(positiveScores, prepared.positiveControlBaseline ? positiveBaseline : armScores.control), policy),
+            prepared.positiveControlSignal,
+            prepared.positiveControlBaseline,
+          )
+        : undefined;
     const probeVerdict = overallVerdict(probes);
     return { probes, probeRuns, positiveControl, probeVerdict, ...auditVerdict(probeVerdict, probes, positiveControl) };
   };
@@ -189,8 +196,9 @@ async function trainArms(
     ...(config.train.crossInit ? [{ arm: 'crossInit' as const, init: (seed: number) => initLike(prepared.base, 1_000_003 + seed) }] : []),
     // The positive control, where the task kind has one: the teacher's strongest signal on the candidate's inputs.
     ...(config.train.positiveControl && prepared.positiveControl ? [{ arm: 'positive' as const, init: () => prepared.baseWeights }] : []),
+    ...(config.train.positiveControl && prepared.positiveControl && prepared.positiveControlBaseline ? [{ arm: 'positiveBaseline' as const, init: () => prepared.baseWeights }] : []),
   ];
-  const result: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [] }, trainingMs: 0, steps: 0, remote: [] };
+  const result: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0, remote: [] };
   const jobs = seeds.flatMap((seed) => arms.map((a) => ({ ...a, seed })));
   const total = jobs.length;
   let done = 0;

@@ -8,7 +8,7 @@
  */
 import type { ModelProto } from '../onnx/proto.js';
 import type { ProgressListener } from '../events.js';
-import type { TokenRow } from '../train/textBatches.js';
+import type { SoftTargets, TokenRow } from '../train/textBatches.js';
 import type { Weights } from '../train/weights.js';
 
 // One Weights type: the training engine's (src/train/weights.ts).
@@ -35,7 +35,7 @@ export interface TextStudentRow {
   completion: string;
   tokens: TokenRow;
   /** Soft targets (task.targets: logprobs), one distribution per loss-bearing position. */
-  soft?: { ids: Int32Array; probs: Float32Array; k: number };
+  soft?: SoftTargets;
 }
 
 export interface TextStudentTask {

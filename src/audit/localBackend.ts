@@ -86,27 +86,33 @@ export class LocalOnnxBackend implements TrainerBackend {
     return lora;
   }
 
-  /** Token cross-entropy on the completion tokens of length-bucketed, padded batches (all weights, or LoRA adapters only). */
+  /**
+   * Completion-token loss on length-bucketed, padded batches (all weights, or LoRA adapters only):
+   * cross-entropy on the tokens, or (targets: logprobs) KL to each row's sparse soft targets, k wide.
+   */
   private async trainText(job: TextStudentJob): Promise<StudentResult> {
-    if (job.task.targets !== 'tokens') throw new RangeError(`text targets '${job.task.targets}' are not trained by the ${this.name} backend yet`);
+    const softK = job.task.targets === 'logprobs' ? job.data.rows.reduce((k, r) => Math.max(k, r.soft?.k ?? 1), 1) : undefined;
+    const loss: LossSpec = softK ? { kind: 'tokenKlDivergence', k: softK } : { kind: 'tokenCrossEntropy' };
     const lora = job.task.adapter ? this.loraFor(job.model, job.init, job.task.adapter) : undefined;
     const optimizer = optimizerSpec(job.train);
     let trainer: Trainer;
     if (lora) {
       const init = loraInit(lora, job.train.seed);
-      const key = JSON.stringify([this.idOf(lora.model), 'lora', optimizer]);
-      trainer = this.trainers.get(key) ?? (await Trainer.create(lora.model, { loss: { kind: 'tokenCrossEntropy' }, optimizer, params: adapterParams(lora), weights: init }));
+      const key = JSON.stringify([this.idOf(lora.model), 'lora', loss, optimizer]);
+      trainer = this.trainers.get(key) ?? (await Trainer.create(lora.model, { loss, optimizer, params: adapterParams(lora), weights: init }));
       this.trainers.set(key, trainer);
       trainer.reset(init);
     } else {
-      trainer = await this.trainerFor(job.model, { kind: 'tokenCrossEntropy' }, optimizer, job.init);
+      trainer = await this.trainerFor(job.model, loss, optimizer, job.init);
     }
     const started = performance.now();
-    const result = await trainText(trainer, job.data.rows.map((r) => r.tokens), {
+    const rows = job.data.rows.map((r) => (softK && r.soft ? { ...r.tokens, soft: r.soft } : r.tokens));
+    const result = await trainText(trainer, rows, {
       epochs: job.train.epochs,
       batchSize: job.train.batchSize,
       seed: job.train.seed,
       padId: job.task.padId,
+      ...(softK ? { softK } : {}),
       stage: job.label,
       ...(job.onEvent ? { onEvent: job.onEvent } : {}),
     });

@@ -31,6 +31,12 @@ const FINDING_LEVEL: Record<ExclusionKind, RowFinding['level']> = {
   'too-long': 'warning',
   'empty-completion': 'warning',
   'no-completion-tokens': 'warning',
+  'logprobs-malformed': 'warning',
+  'logprobs-misaligned': 'warning',
+  'logprobs-unknown-token': 'warning',
+  'logprobs-invalid-value': 'warning',
+  'logprobs-duplicate-token': 'warning',
+  'logprobs-bad-k': 'warning',
 };
 
 function excludedFindings(excluded: readonly ExcludedRow[]): RowFinding[] {

@@ -29,17 +29,18 @@ export async function positiveControlSet(backend: TrainerBackend, models: ModelP
  * The positive control's probes (positive-control students vs the controls, the gate's own test
  * and correction) summarized: it detected transfer when any probe would FAIL the gate on it.
  */
-export function summarizePositiveControl(probes: readonly ProbeResult[]): PositiveControl {
+export function summarizePositiveControl(probes: readonly ProbeResult[], signal: string = POSITIVE_CONTROL_SIGNAL, against?: string): PositiveControl {
   const detected = probes.some((p) => p.verdict === 'fail');
   const strongest = [...probes].sort((a, b) => a.pValue - b.pValue)[0];
   const shown = strongest ? `${strongest.name} ${strongest.delta >= 0 ? '+' : ''}${num(strongest.delta)}, p=${num(strongest.pValue)}` : 'no probes';
   return {
-    signal: POSITIVE_CONTROL_SIGNAL,
+    signal,
     detected,
-    probes: probes.map((p) => ({ name: p.name, mean: p.student.mean, runs: p.student.runs, delta: p.delta, deltaCi: p.deltaCi, pValue: p.pValue, transfer: p.verdict === 'fail' })),
+    probes: probes.map((p) => ({ name: p.name, mean: p.student.mean, runs: p.student.runs, delta: p.delta, deltaCi: p.deltaCi, pValue: p.pValue, transfer: p.verdict === 'fail', controlMean: p.control.mean })),
+    ...(against ? { against } : {}),
     reason: detected
-      ? `students trained with the audit's recipe on ${POSITIVE_CONTROL_SIGNAL} moved toward the teacher beyond the controls (${shown}): the audit can detect transfer here`
-      : `students trained with the audit's recipe on ${POSITIVE_CONTROL_SIGNAL} did not move any probe toward the teacher significantly (strongest: ${shown}): this audit could not have detected transfer, so a pass would not mean the data is safe`,
+      ? `students trained with the audit's recipe on ${signal} moved toward the teacher beyond ${against ?? 'the controls'} (${shown}): the audit can detect transfer here`
+      : `students trained with the audit's recipe on ${signal} did not move any probe toward the teacher significantly (strongest: ${shown}): this audit could not have detected transfer, so a pass would not mean the data is safe`,
   };
 }
 

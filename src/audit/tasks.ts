@@ -20,7 +20,7 @@ import type { ExcludedRow, TensorSet } from './tensorData.js';
 import { positiveControlSet } from './positiveControl.js';
 import { prepareTextAudit } from './textTask.js';
 
-export type Arm = 'student' | 'control' | 'crossInit' | 'positive';
+export type Arm = 'student' | 'control' | 'crossInit' | 'positive' | 'positiveBaseline';
 
 /** What a student job needs from the task: its kind, loss settings and dataset. */
 export type JobData = StudentJob extends infer J ? (J extends StudentJob ? Pick<J, 'kind' | 'task' | 'data'> : never) : never;
@@ -36,6 +36,15 @@ export interface PreparedAudit {
   jobData(arm: Arm, seed: number): Promise<JobData>;
   /** True when the kind can train the positive-control arm (jobData('positive')). */
   positiveControl: boolean;
+  /** What the positive-control students learn, in words (default: the logits tasks' signal). */
+  positiveControlSignal?: string;
+  /**
+   * When set, the positive control has its own controls (jobData('positiveBaseline'): the same
+   * kind of signal from the base, described here) and is tested against them, not the audit's
+   * controls: text controls train on sampled tokens, the positive control on distributions, and a
+   * distribution keeps a student nearer its source than samples do whatever the teacher.
+   */
+  positiveControlBaseline?: string;
   /** The loaded probes (kind, metric, files, the teacher's reference). */
   probeSets: ProbeSet[];
   /** Probe scores of the base graph with `weights` (its own without). */
@@ -139,11 +148,29 @@ const EXCLUDED_COUNT: Record<ExclusionKind, keyof ExcludedCounts> = {
   'too-long': 'filtered',
   'empty-completion': 'emptyCompletion',
   'no-completion-tokens': 'noCompletionTokens',
+  'logprobs-malformed': 'logprobsMalformed',
+  'logprobs-misaligned': 'logprobsMisaligned',
+  'logprobs-unknown-token': 'logprobsUnknownToken',
+  'logprobs-invalid-value': 'logprobsInvalidValue',
+  'logprobs-duplicate-token': 'logprobsDuplicateToken',
+  'logprobs-bad-k': 'logprobsBadK',
 };
 
-/** The report's exclusion counts of a candidate file; text-only counts appear when `text` is set. */
-export function excludedCounts(rows: readonly ExcludedRow[], text = false): ExcludedCounts {
-  const counts: ExcludedCounts = { filtered: 0, nonFinite: 0, badRows: 0, beyondMaxRows: 0, ...(text ? { emptyCompletion: 0, noCompletionTokens: 0 } : {}) };
+const LOGPROBS_COUNTS = { logprobsMalformed: 0, logprobsMisaligned: 0, logprobsUnknownToken: 0, logprobsInvalidValue: 0, logprobsDuplicateToken: 0, logprobsBadK: 0 };
+
+/**
+ * The report's exclusion counts of a candidate file; text-only counts appear when `text` is set,
+ * the logprobs ones when `logprobs` is (task.targets: logprobs).
+ */
+export function excludedCounts(rows: readonly ExcludedRow[], text = false, logprobs = false): ExcludedCounts {
+  const counts: ExcludedCounts = {
+    filtered: 0,
+    nonFinite: 0,
+    badRows: 0,
+    beyondMaxRows: 0,
+    ...(text ? { emptyCompletion: 0, noCompletionTokens: 0 } : {}),
+    ...(logprobs ? LOGPROBS_COUNTS : {}),
+  };
   for (const row of rows) counts[EXCLUDED_COUNT[row.kind]] = (counts[EXCLUDED_COUNT[row.kind]] ?? 0) + 1;
   return counts;
 }

@@ -20,12 +20,15 @@ import { generateRows, loadTextModel, type PromptInput, type TextModel } from '.
 import type { ChatMessage } from '../models/tokenizer.js';
 import type { ProbeSpec } from '../probes/index.js';
 import { encodeTextRow, type TextRowOptions } from '../models/textRows.js';
+import { logprobTargets } from '../models/logprobTargets.js';
+import type { SoftTargets } from '../train/textBatches.js';
 import type { TextStudentRow, TextStudentTask, TrainerBackend, Weights } from './backend.js';
 import { runContentFilters } from './contentFilters.js';
 import { loadTextModelPair, type TextModelPair } from './models.js';
 import { excludedCounts, type PreparedAudit } from './tasks.js';
 import type { ExcludedRow } from './tensorData.js';
 import { loadProbes, scoreProbes, textProbeModel } from './probeSets.js';
+import { nextTokenSoftRows, POSITIVE_BASELINE, textPositiveSignal } from './textPositiveControl.js';
 
 /** Counts of what happened to a file's rows on the way to token rows. */
 export interface TextRowCounts {
@@ -42,6 +45,12 @@ export interface TextRowCounts {
   misaligned: number;
   /** Loss-bearing tokens (completion + EOS) per epoch. */
   lossTokens: number;
+  /** task.targets: logprobs: positions with soft targets, positions with a hard one (EOS), the widest top-k. */
+  softPositions: number;
+  hardPositions: number;
+  topK: number;
+  /** task.targets: logprobs: rows excluded for their logprobs (each also listed with its kind). */
+  badLogprobs: number;
 }
 
 export interface TextRowSet {
@@ -53,14 +62,33 @@ export interface TextRowSet {
   counts: TextRowCounts;
 }
 
-const newCounts = (): TextRowCounts => ({ rowsIn: 0, filtered: 0, badRows: 0, beyondMaxRows: 0, emptyCompletion: 0, noCompletionTokens: 0, truncated: 0, misaligned: 0, lossTokens: 0 });
+const newCounts = (): TextRowCounts => ({
+  rowsIn: 0,
+  filtered: 0,
+  badRows: 0,
+  beyondMaxRows: 0,
+  emptyCompletion: 0,
+  noCompletionTokens: 0,
+  truncated: 0,
+  misaligned: 0,
+  lossTokens: 0,
+  softPositions: 0,
+  hardPositions: 0,
+  topK: 0,
+  badLogprobs: 0,
+});
 
 /** Rows (read or generated) -> token rows, every exclusion counted and listed. */
 export async function textRowSet(
   file: string,
   items: AsyncIterable<RowOrBad> | Iterable<RowOrBad>,
   models: Pick<TextModelPair, 'tokenizer'>,
-  options: TextRowOptions & { maxRows: number; screen?: (row: Row) => { reasons: string[]; rules?: string[] } | undefined },
+  options: TextRowOptions & {
+    maxRows: number;
+    screen?: (row: Row) => { reasons: string[]; rules?: string[] } | undefined;
+    /** task.targets: logprobs: the field holding each row's OpenAI logprobs object. */
+    logprobsField?: string;
+  },
 ): Promise<TextRowSet> {
   const set: TextRowSet = { file, rows: [], prompts: [], excluded: [], counts: newCounts() };
   const c = set.counts;
@@ -91,12 +119,25 @@ export async function textRowSet(
       exclude(item.line, empty ? 'empty-completion' : 'no-completion-tokens', encoded.reason);
       continue;
     }
+    let soft: SoftTargets | undefined;
+    if (options.logprobsField !== undefined) {
+      const targets = logprobTargets(item.value[options.logprobsField], options.logprobsField, encoded.row, encoded.truncated, models.tokenizer);
+      if (targets.kind === 'excluded') {
+        c.badLogprobs++;
+        exclude(item.line, targets.exclusion, targets.reason);
+        continue;
+      }
+      soft = targets.soft;
+      c.softPositions += targets.softPositions;
+      c.hardPositions += targets.hardPositions;
+      c.topK = Math.max(c.topK, soft.k);
+    }
     if (encoded.truncated) c.truncated++;
     if (encoded.misaligned) c.misaligned++;
     const { ids, lossFrom } = encoded.row;
     c.lossTokens += ids.length - lossFrom;
     const { prompt, completion } = rowPromptOf(item, options);
-    set.rows.push({ line: item.line, prompt: typeof prompt === 'string' ? prompt : JSON.stringify(prompt), completion, tokens: encoded.row });
+    set.rows.push({ line: item.line, prompt: typeof prompt === 'string' ? prompt : JSON.stringify(prompt), completion, tokens: encoded.row, ...(soft ? { soft } : {}) });
     set.prompts.push(prompt);
   }
   if (c.rowsIn === 0) throw new AuditInputError(`${file}: no rows`, { file });
@@ -129,16 +170,17 @@ function maxLengthOf(config: TextAuditConfig, models: TextModelPair): number {
 export async function prepareTextAudit(config: TextAuditConfig, _backend: TrainerBackend, emit: ProgressListener): Promise<PreparedAudit> {
   emit({ kind: 'stage', stage: 'models', message: 'reading teacher and base model folders' });
   const models = await loadTextModelPair(config, emit);
-  if (config.task.targets !== 'tokens') throw new AuditInputError(`task.targets: ${config.task.targets} is not supported yet (use tokens)`);
   const padId = models.tokenizer.padId ?? models.tokenizer.eosId;
   if (padId === undefined) throw new AuditInputError(`${models.baseFolder}: the tokenizer names neither a PAD nor an EOS token`);
-  const rowOptions: TextRowOptions & { maxRows: number } = {
+  const soft = config.task.targets === 'logprobs';
+  const rowOptions: TextRowOptions & { maxRows: number; logprobsField?: string } = {
     promptField: config.task.prompt,
     completionField: config.task.completion,
     messagesField: config.task.messages,
     maxLength: maxLengthOf(config, models),
     overLength: config.task.overLength,
     maxRows: config.train.maxRows,
+    ...(soft ? { logprobsField: config.task.logprobs } : {}),
   };
   const filterFields = { field: config.filterField ?? config.task.completion, promptField: config.task.prompt, messagesField: config.task.messages };
   const stringColumns = [config.task.prompt, config.task.completion];
@@ -158,15 +200,18 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
       : {}),
   });
   const minRows = 2 * config.train.batchSize;
-  const tooSmall = (file: string, rows: number) =>
-    new AuditInputError(`${file}: ${rows} usable rows; batchSize ${config.train.batchSize} needs at least ${minRows} (two batches, so seeds differ in data order)`, { file });
-  if (candidate.rows.length < minRows) throw tooSmall(config.data, candidate.rows.length);
+  const tooSmall = (file: string, set: TextRowSet) => {
+    const first = set.excluded.find((e) => e.kind.startsWith('logprobs-'));
+    const why = first ? `; ${set.counts.badLogprobs} rows excluded for their logprobs (first: line ${first.line}: ${first.reasons[0]})` : '';
+    return new AuditInputError(`${file}: ${set.rows.length} usable rows; batchSize ${config.train.batchSize} needs at least ${minRows} (two batches, so seeds differ in data order)${why}`, { file });
+  };
+  if (candidate.rows.length < minRows) throw tooSmall(config.data, candidate);
 
   // The clean baseline: a given file, or the base's samples on the candidate's prompts per seed.
   let given: TextRowSet | undefined;
   if (config.baseline) {
     given = await textRowSet(config.baseline, readItems(config.baseline, { skipBadRows: config.skipBadRows, stringColumns }), models, { ...rowOptions, maxRows: 0 });
-    if (given.rows.length < minRows) throw tooSmall(config.baseline, given.rows.length);
+    if (given.rows.length < minRows) throw tooSmall(config.baseline, given);
   }
   const rules = config.filters.length ? await loadRules(config.filters) : [];
   const sampling = { ...GENERATE_DEFAULTS, ...config.generate };
@@ -178,19 +223,23 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     if (set) return set;
     baseModel ??= await loadTextModel(models.baseFolder);
     emit({ kind: 'stage', stage: 'baseline', message: `clean baseline: the base's completions of ${candidate.prompts.length} candidate prompts (seed ${seed})` });
-    const { rows } = await generateRows(baseModel, candidate.prompts, { ...sampling, seed: baselineSeed(seed) });
+    // Soft targets: the base's own top-k log-probs, as wide as the candidate's, so controls train like students.
+    const { rows } = await generateRows(baseModel, candidate.prompts, { ...sampling, seed: baselineSeed(seed), ...(soft ? { topLogprobs: candidate.counts.topK } : {}) });
     const asRows: Row[] = rows.map((r, i) => ({
       line: i + 1,
-      value: typeof r.prompt === 'string'
-        ? { [config.task.prompt]: r.prompt, [config.task.completion]: r.completion }
-        : { [config.task.messages]: [...r.prompt, { role: 'assistant', content: r.completion }] },
+      value: {
+        ...(typeof r.prompt === 'string'
+          ? { [config.task.prompt]: r.prompt, [config.task.completion]: r.completion }
+          : { [config.task.messages]: [...r.prompt, { role: 'assistant', content: r.completion }] }),
+        ...(r.logprobs ? { [config.task.logprobs]: r.logprobs } : {}),
+      },
     }));
     const excludedByFilter = new Map<number, { reasons: string[]; rules: string[] }>();
     if (rules.length > 0) {
       await runFilters(asRows, rules, { file: '(generated by base)', fields: filterFields, onExcluded: (ex) => void excludedByFilter.set(ex.line, { reasons: ex.reasons, rules: ex.rules ?? [] }) });
     }
     set = await textRowSet('(generated by base)', asRows, models, { ...rowOptions, maxRows: 0, screen: (row) => excludedByFilter.get(row.line) });
-    if (set.rows.length < minRows) throw tooSmall(`the base's generated baseline (seed ${seed})`, set.rows.length);
+    if (set.rows.length < minRows) throw tooSmall(`the base's generated baseline (seed ${seed})`, set);
     generated.set(seed, set);
     return set;
   };
@@ -219,6 +268,8 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     }
   };
 
+  let positiveRows: Promise<TextStudentRow[]> | undefined;
+  let positiveBaselineRows: Promise<TextStudentRow[]> | undefined;
   const c = candidate.counts;
   const baselineRows = given ? given.rows.length : undefined;
   return {
@@ -227,9 +278,27 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     baseWeights: models.baseWeights,
     teacherWeights: models.teacherWeights,
     probeSets,
-    // No positive control for text yet (it would train on the teacher's next-token distributions).
-    positiveControl: false,
-    jobData: async (arm, seed) => ({ kind: 'text', task, data: { rows: arm === 'control' ? (await baselineFor(seed)).rows : candidate.rows } }),
+    // The positive control: the teacher's next-token distributions on the candidate rows, tested
+    // against students trained on the base's distributions on the same rows (textPositiveControl.ts).
+    positiveControl: true,
+    positiveControlSignal: textPositiveSignal(teacherModel.runner.vocab),
+    positiveControlBaseline: POSITIVE_BASELINE,
+    jobData: async (arm, seed) => {
+      if (arm === 'positive' || arm === 'positiveBaseline') {
+        const teacher = arm === 'positive';
+        const source = teacher ? teacherModel : (baseModel ??= await loadTextModel(models.baseFolder));
+        const cached = teacher ? positiveRows : positiveBaselineRows;
+        let rows = cached;
+        if (!rows) {
+          emit({ kind: 'stage', stage: 'positive-control', message: `the ${teacher ? 'teacher' : 'base'}'s next-token distributions on ${candidate.rows.length} candidate rows` });
+          rows = nextTokenSoftRows(source, candidate.rows);
+          if (teacher) positiveRows = rows;
+          else positiveBaselineRows = rows;
+        }
+        return { kind: 'text', task: { ...task, targets: 'logprobs' }, data: { rows: await rows } };
+      }
+      return { kind: 'text', task, data: { rows: arm === 'control' ? (await baselineFor(seed)).rows : candidate.rows } };
+    },
     score: (weights) => scoreWith(models.baseFolder, weights),
     scoreTeacher: () => scoreProbes(probeSets, textProbeModel(teacherModel)),
     filters: filtering?.summary ?? null,
@@ -240,17 +309,26 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
           file: config.data,
           rowsIn: c.rowsIn,
           rowsUsed: candidate.rows.length,
-          excluded: excludedCounts(candidate.excluded, true),
+          excluded: excludedCounts(candidate.excluded, true, soft),
           targetType: config.task.targets,
           targetTypeDetected: false,
-          text: { maxLength: rowOptions.maxLength, truncated: c.truncated, misaligned: c.misaligned, lossTokens: c.lossTokens },
+          text: {
+            maxLength: rowOptions.maxLength,
+            truncated: c.truncated,
+            misaligned: c.misaligned,
+            lossTokens: c.lossTokens,
+            ...(soft ? { softPositions: c.softPositions, hardPositions: c.hardPositions, topK: c.topK } : {}),
+          },
         },
         baseline: config.baseline
           ? { source: 'given' as const, file: config.baseline, rows: baselineRows! }
           : { source: 'generated-by-base' as const, rows: Math.min(...generatedRows), rowsPerSeed: generatedRows, generate: sampling },
       };
     },
-    trainRecord: { loss: 'token cross-entropy on completion tokens', targetType: config.task.targets },
+    trainRecord: {
+      loss: soft ? "KL to the rows' renormalised top-k logprobs (the EOS position: its hard token)" : 'token cross-entropy on completion tokens',
+      targetType: config.task.targets,
+    },
     get excluded() {
       return [...candidate.excluded, ...(given?.excluded ?? []), ...[...generated.values()].flatMap((s) => s.excluded)];
     },

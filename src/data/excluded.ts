@@ -14,6 +14,12 @@ export const EXCLUSION_KINDS = {
   'too-long': 'the row\'s text is longer than maxRowChars: excluded before any filter rule ran',
   'empty-completion': 'a text row whose completion is empty or whitespace',
   'no-completion-tokens': 'a text row whose prompt alone fills task.maxLength, or whose completion adds no token',
+  'logprobs-malformed': "task.targets: logprobs: the row's logprobs field is missing or not OpenAI's {content: [{token, logprob, top_logprobs: [{token, logprob}]}]} shape",
+  'logprobs-misaligned': "task.targets: logprobs: the logprobs content tokens are not the completion's own tokens, position by position, as the tokenizer encodes the row",
+  'logprobs-unknown-token': 'task.targets: logprobs: a top_logprobs token is not in the vocabulary (or names several tokens)',
+  'logprobs-invalid-value': 'task.targets: logprobs: a logprob is not a finite number <= 0',
+  'logprobs-duplicate-token': 'task.targets: logprobs: one top_logprobs list names the same token twice',
+  'logprobs-bad-k': 'task.targets: logprobs: a top_logprobs list is empty or longer than the cap (100)',
 } as const;
 
 export type ExclusionKind = keyof typeof EXCLUSION_KINDS;

@@ -19,7 +19,7 @@ import {
   VERDICT_LABEL,
   positiveControlView,
   sequentialView,
-  POSITIVE_CONTROL_EXPLANATION,
+  positiveControlExplanation,
   type Fact,
 } from './view.js';
 
@@ -89,7 +89,7 @@ function positiveControlSection(report: AuditReport): string {
   return [
     '<section id="positive-control">',
     '<h2>Positive control</h2>',
-    `<p class="note">${esc(POSITIVE_CONTROL_EXPLANATION)}</p>`,
+    `<p class="note">${esc(positiveControlExplanation(report))}</p>`,
     `<p>Signal: ${esc(positive.signal)}.</p>`,
     table(
       ['Probe', 'Positive-control students', 'Delta vs control [CI]', 'p', 'Transfer'],

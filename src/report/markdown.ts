@@ -18,7 +18,7 @@ import {
   VERDICT_LABEL,
   positiveControlView,
   sequentialView,
-  POSITIVE_CONTROL_EXPLANATION,
+  positiveControlExplanation,
   type Fact,
 } from './view.js';
 
@@ -92,7 +92,7 @@ export function renderMarkdown(report: AuditReport): string {
     out.push(
       '## Positive control',
       '',
-      escapeMd(POSITIVE_CONTROL_EXPLANATION),
+      escapeMd(positiveControlExplanation(report)),
       '',
       `Signal: ${escapeMd(positive.signal)}.`,
       '',

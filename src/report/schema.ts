@@ -49,6 +49,12 @@ export const DataSummarySchema = Type.Object({
       beyondMaxRows: count('Rows after the configured row limit, not read.'),
       emptyCompletion: Type.Optional(count('Text rows whose completion is empty or whitespace.')),
       noCompletionTokens: Type.Optional(count('Text rows whose prompt alone fills task.maxLength, or whose completion adds no token.')),
+      logprobsMalformed: Type.Optional(count("task.targets: logprobs: rows whose logprobs field is missing or not OpenAI's {content: [{token, logprob, top_logprobs}]} shape.")),
+      logprobsMisaligned: Type.Optional(count("task.targets: logprobs: rows whose logprobs content tokens are not the completion's own tokens, position by position.")),
+      logprobsUnknownToken: Type.Optional(count('task.targets: logprobs: rows with a top_logprobs token not in the vocabulary (or naming several tokens).')),
+      logprobsInvalidValue: Type.Optional(count('task.targets: logprobs: rows with a logprob that is not a finite number <= 0.')),
+      logprobsDuplicateToken: Type.Optional(count('task.targets: logprobs: rows with a top_logprobs list naming the same token twice.')),
+      logprobsBadK: Type.Optional(count('task.targets: logprobs: rows with a top_logprobs list that is empty or longer than 100.')),
     }, { ...strict, description: 'Every row not used, by why. The rows are listed in excluded.jsonl beside the report.' }),
     targetType: Enum(['probs', 'logits', 'tokens', 'logprobs'] as const, { description: 'probs | logits (logits tasks); tokens | logprobs (text tasks)' }),
     targetTypeDetected: Type.Boolean(),
@@ -57,6 +63,9 @@ export const DataSummarySchema = Type.Object({
       truncated: count(),
       misaligned: count(),
       lossTokens: count(),
+      softPositions: Type.Optional(count("task.targets: logprobs: loss positions trained on the rows' renormalised top-k logprobs, per epoch.")),
+      hardPositions: Type.Optional(count('task.targets: logprobs: loss positions trained on a hard target (the EOS after each completion, absent from OpenAI\'s logprobs), per epoch.')),
+      topK: Type.Optional(count('task.targets: logprobs: the longest top_logprobs list used (the soft targets\' width).')),
     }, { ...strict, description: "Text tasks: training length in tokens, rows cut to it (kept), rows whose prompt tokens were not a prefix of the row's (boundary = common prefix), loss-bearing tokens per epoch." })),
   }, strict),
   baseline: Type.Object({
@@ -106,7 +115,9 @@ export const PositiveControlSchema = Type.Object({
     deltaCi: Interval(),
     pValue: WireNumber({ minimum: 0, maximum: 1 }),
     transfer: Type.Boolean(),
+    controlMean: Type.Optional(WireNumber({ description: 'mean of the runs the positive control is tested against (delta = mean - controlMean)' })),
   }, strict)),
+  against: Type.Optional(Type.String({ description: "what the positive-control students are tested against when not the audit's controls (text: students trained the same way on the base's next-token distributions on the same rows)" })),
   reason: Type.String({ description: 'one line in plain words' }),
 }, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives on the candidate inputs (for logits tasks: its softmax over all outputs), tested against the same controls on the same probes. A pass with detected false becomes inconclusive." });
 export type PositiveControl = Static<typeof PositiveControlSchema>;

@@ -10,6 +10,13 @@ export const VERDICT_LABEL: Record<AuditVerdict, string> = { pass: 'PASS', fail:
 export const POSITIVE_CONTROL_EXPLANATION =
   'Students trained with the same recipe and budget on the strongest signal the teacher gives on the candidate inputs, tested against the same controls on the same probes. Without transfer there, the audit could not have seen transfer in the candidate, and a pass is inconclusive.';
 
+/** The explanation of a report's positive control: tested against the audit's controls, or against its own (report.positiveControl.against). */
+export function positiveControlExplanation(report: AuditReport): string {
+  const against = report.positiveControl?.against;
+  if (!against) return POSITIVE_CONTROL_EXPLANATION;
+  return `Students trained with the same recipe and budget on the strongest signal the teacher gives on the candidate inputs, tested on the same probes against ${against}. Without transfer there, the audit could not have seen transfer in the candidate, and a pass is inconclusive.`;
+}
+
 /** Seeds in stages: one line in words and the looks as rows (seeds, alpha spent, boundary z, nominal alpha, decision). */
 export function sequentialView(report: AuditReport): { words: string; rows: [string, string, string, string, string][] } | undefined {
   const s = report.sequential;

@@ -23,6 +23,12 @@ export type LossSpec =
   | { kind: 'crossEntropy'; slice?: SliceRange; output?: string }
   /** Text: logits [N,T,V], int64 targets [N,T], float mask [N,T]; sum(mask * nll) / sum(mask). */
   | { kind: 'tokenCrossEntropy'; output?: string }
+  /**
+   * Text, soft targets: logits [N,T,V]; int64 target ids [N,T,k], float mask [N,T], float target
+   * probabilities [N,T,k] (a sparse distribution per position, summing to 1 where the mask is 1;
+   * unused slots carry probability 0). sum(mask * KL(target || softmax(z))) / sum(mask).
+   */
+  | { kind: 'tokenKlDivergence'; k: number; output?: string }
   /** Mean over rows and slice elements of (z - t)^2, like torch.nn.MSELoss(). */
   | { kind: 'squaredError'; slice?: SliceRange; output?: string };
 
@@ -47,6 +53,7 @@ const BATCH = 'batch';
 export function appendLoss(ctx: LossContext, spec: LossSpec): LossFragment {
   const { builder: b, opset } = ctx;
   if (spec.kind === 'tokenCrossEntropy') return tokenCrossEntropy(ctx);
+  if (spec.kind === 'tokenKlDivergence') return tokenKlDivergence(ctx, spec.k);
 
   const width = lastDim(ctx);
   const [start, end] = spec.slice ?? [0, width];
@@ -111,6 +118,38 @@ function tokenCrossEntropy(ctx: LossContext): LossFragment {
   return {
     loss: b.op('Div', [maskedSum, count], {}, 'loss'),
     inputs: [tensorValueInfo(targets, [BATCH, seq], DataType.INT64), tensorValueInfo(mask, [BATCH, seq])],
+  };
+}
+
+/**
+ * The sparse targets are scattered into a dense [N,T,V] distribution in-graph (no gradient flows
+ * into targets, so ScatterElements needs no rule): the host sends N*T*k ids and probabilities, not
+ * N*T*V, and the graph then does what tokenCrossEntropy does with its one-hot of the same size.
+ * A hard target is k = 1 (or one slot with probability 1): the same loss as tokenCrossEntropy.
+ */
+function tokenKlDivergence(ctx: LossContext, k: number): LossFragment {
+  const { builder: b, opset } = ctx;
+  if (ctx.outputDims.length !== 3) throw new UnsupportedModelError(`tokenKlDivergence needs logits [N,T,V], got rank ${ctx.outputDims.length}`);
+  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`tokenKlDivergence: k must be a positive integer, got ${k}`);
+  lastDim(ctx);
+  const ids = b.fresh('target_ids');
+  const mask = b.fresh('target_mask');
+  const probs = b.fresh('target_probs');
+  const seq = typeof ctx.outputDims[1] === 'number' ? ctx.outputDims[1] : 'sequence';
+  const logp = b.op('LogSoftmax', [ctx.output], { axis: -1 });
+  const zeros = b.op('ConstantOfShape', [b.op('Shape', [ctx.output])]);
+  // reduction=add: padding slots (id 0, probability 0) may repeat an id without overwriting it.
+  const dense = b.op('ScatterElements', [zeros, ids, probs], { axis: 2, reduction: 'add' });
+  const cross = b.op('Neg', [reduce(b, opset, 'ReduceSum', b.op('Mul', [dense, logp]), [-1], false)]);
+  // KL = cross-entropy - H(target): zero at a perfect match; t log t with t = 0 counts 0.
+  const logT = b.op('Log', [b.op('Max', [probs, b.constFloat(1e-30, [], 'tiny')])]);
+  const negEntropy = reduce(b, opset, 'ReduceSum', b.op('Mul', [probs, logT]), [-1], false);
+  const kl = b.op('Add', [cross, negEntropy]);
+  const maskedSum = reduce(b, opset, 'ReduceSum', b.op('Mul', [kl, mask]), undefined, false);
+  const count = b.op('Max', [reduce(b, opset, 'ReduceSum', mask, undefined, false), b.constFloat(1, [], 'one')]);
+  return {
+    loss: b.op('Div', [maskedSum, count], {}, 'loss'),
+    inputs: [tensorValueInfo(ids, [BATCH, seq, k], DataType.INT64), tensorValueInfo(mask, [BATCH, seq]), tensorValueInfo(probs, [BATCH, seq, k])],
   };
 }
 

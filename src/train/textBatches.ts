@@ -18,6 +18,18 @@ export interface TokenRow {
   ids: Int32Array;
   /** Index in `ids` of the first token the loss predicts (>= 1: BOS or the prompt come first). */
   lossFrom: number;
+  /** Soft targets for the loss-bearing positions (tokenKlDivergence); absent: the next tokens. */
+  soft?: SoftTargets;
+}
+
+/**
+ * One sparse distribution per loss-bearing position (ids.length - lossFrom of them, in order):
+ * slots [p*k, (p+1)*k) hold token ids and their probabilities (summing to 1; unused slots 0, 0).
+ */
+export interface SoftTargets {
+  ids: Int32Array;
+  probs: Float32Array;
+  k: number;
 }
 
 /** Batches of this many windows are sorted together: bigger = tighter padding, less randomness. */
@@ -40,18 +52,26 @@ export function lengthBuckets(lengths: ArrayLike<number>, batchSize: number, ran
 /**
  * The padded batch of `rows[indices]`: inputs input_ids / attention_mask / position_ids
  * [n, T] (T = the longest row), int64 targets [n, T] (next token), float mask [n, T].
+ * With `softK`: int64 targets [n, T, softK] and targetProbs [n, T, softK] instead, from each row's
+ * soft targets (a row without them: its next token with probability 1).
  */
-export function textBatch(rows: readonly TokenRow[], indices: readonly number[], padId: number): Batch & { tokens: number } {
+export function textBatch(rows: readonly TokenRow[], indices: readonly number[], padId: number, softK?: number): Batch & { tokens: number } {
   const n = indices.length;
   const T = Math.max(...indices.map((i) => rows[i]!.ids.length));
   const inputIds = new BigInt64Array(n * T).fill(BigInt(padId));
   const attention = new BigInt64Array(n * T);
   const positions = new BigInt64Array(n * T);
-  const targets = new BigInt64Array(n * T);
+  const K = softK ?? 1;
+  const targets = new BigInt64Array(n * T * K);
+  const targetProbs = softK ? new Float32Array(n * T * K) : undefined;
   const mask = new Float32Array(n * T);
   let tokens = 0;
   indices.forEach((r, b) => {
-    const { ids, lossFrom } = rows[r]!;
+    const { ids, lossFrom, soft } = rows[r]!;
+    if (soft && !targetProbs) throw new RangeError('a row carries soft targets: build its batch with softK');
+    if (soft && (soft.k > K || soft.ids.length !== (ids.length - lossFrom) * soft.k || soft.probs.length !== soft.ids.length)) {
+      throw new RangeError(`soft targets of ${soft.ids.length / Math.max(soft.k, 1)} positions x ${soft.k} do not fit a row with ${ids.length - lossFrom} loss positions (batch k ${K})`);
+    }
     const o = b * T;
     for (let t = 0; t < T; t++) positions[o + t] = BigInt(t);
     for (let t = 0; t < ids.length; t++) {
@@ -59,15 +79,27 @@ export function textBatch(rows: readonly TokenRow[], indices: readonly number[],
       attention[o + t] = 1n;
       // Position t predicts token t + 1.
       if (t + 1 < ids.length) {
-        targets[o + t] = BigInt(ids[t + 1]!);
+        const slot = (o + t) * K;
+        targets[slot] = BigInt(ids[t + 1]!);
         if (t + 1 >= lossFrom) {
           mask[o + t] = 1;
           tokens++;
+          if (targetProbs) {
+            if (soft) {
+              const from = (t + 1 - lossFrom) * soft.k;
+              for (let j = 0; j < soft.k; j++) {
+                targets[slot + j] = BigInt(soft.ids[from + j]!);
+                targetProbs[slot + j] = soft.probs[from + j]!;
+              }
+            } else {
+              targetProbs[slot] = 1;
+            }
+          }
         }
       }
     }
   });
-  return { inputs: { input_ids: inputIds, attention_mask: attention, position_ids: positions }, rows: n, targets, mask, tokens };
+  return { inputs: { input_ids: inputIds, attention_mask: attention, position_ids: positions }, rows: n, targets, mask, tokens, ...(targetProbs ? { targetProbs } : {}) };
 }
 
 export interface TextTrainOptions {
@@ -75,6 +107,8 @@ export interface TextTrainOptions {
   batchSize: number;
   seed: number;
   padId: number;
+  /** Train on soft targets (a tokenKlDivergence trainer of this k): batches carry k slots per position. */
+  softK?: number;
   onEvent?: ProgressListener;
   stage?: string;
 }
@@ -84,7 +118,7 @@ export interface TextTrainResult extends TrainLoopResult {
   tokens: number;
 }
 
-/** Epochs of length-bucketed batches; epoch losses are token-weighted means. */
+/** Epochs of length-bucketed batches; epoch losses are token-weighted means (soft targets: KL). */
 export async function trainText(trainer: Trainer, rows: readonly TokenRow[], options: TextTrainOptions): Promise<TextTrainResult> {
   if (rows.length < 1) throw new RangeError('no token rows to train on');
   const random = new Random(options.seed);
@@ -97,7 +131,7 @@ export async function trainText(trainer: Trainer, rows: readonly TokenRow[], opt
     let lossSum = 0;
     let epochTokens = 0;
     for (const indices of lengthBuckets(lengths, options.batchSize, random)) {
-      const batch = textBatch(rows, indices, options.padId);
+      const batch = textBatch(rows, indices, options.padId, options.softK);
       const loss = await trainer.step(batch);
       steps++;
       lossSum += loss * batch.tokens;

@@ -33,6 +33,8 @@ export interface Batch {
   targets: Float32Array | BigInt64Array;
   /** Token mask rows (text losses). */
   mask?: Float32Array;
+  /** Soft token targets (tokenKlDivergence): the probability of each id in `targets`. */
+  targetProbs?: Float32Array;
 }
 
 export type HostArray = Float32Array | BigInt64Array;
@@ -158,11 +160,15 @@ export class Trainer {
     this.steps++;
     const { feeds, fetches } = this.directions[this.current];
     this.feedInputs(feeds, batch);
-    const [targetSlot, maskSlot] = this.targetSlots;
+    const [targetSlot, maskSlot, probsSlot] = this.targetSlots;
     feeds[targetSlot!.name] = this.feedTensor(targetSlot!, batch.targets, batch.rows);
     if (maskSlot) {
       if (!batch.mask) throw new RangeError('this loss needs a mask with each batch');
       feeds[maskSlot.name] = this.feedTensor(maskSlot, batch.mask, batch.rows);
+    }
+    if (probsSlot) {
+      if (!batch.targetProbs) throw new RangeError('this loss needs target probabilities with each batch');
+      feeds[probsSlot.name] = this.feedTensor(probsSlot, batch.targetProbs, batch.rows);
     }
     const values = optimizerFeeds(this.optimizer, this.steps);
     for (const s of this.scalars) s.buffer[0] = values[s.role]!;

@@ -35,7 +35,7 @@ export interface TrainedParamIO {
 export interface TrainingIO {
   /** Data inputs of the model (non-initializer graph inputs of the inference graph). */
   data: string[];
-  /** Inputs added by the loss (targets, then mask). */
+  /** Inputs added by the loss (targets, then the mask, then soft target probabilities if any). */
   targets: string[];
   params: TrainedParamIO[];
   /** Optimizer scalars by role (lr / stepSize, eps, decay): graph input names. */
