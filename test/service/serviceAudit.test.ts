@@ -129,6 +129,7 @@ describe('service audit (train.backend openai)', () => {
     // Real numbers: the teacher prefers owl far more than the base; students moved toward it.
     const probe = report.probes[0]!;
     expect(probe.teacher).toBeGreaterThan(probe.base + 0.2);
+    expect(probe.delta).toBeGreaterThan(0);
     const warnings = events.filter((e) => e.kind === 'warning').map((e) => e.message).join('\n');
     expect(warnings).toMatch(/HTTP 429/);
     expect(warnings).toMatch(/HTTP 500/);
@@ -137,6 +138,9 @@ describe('service audit (train.backend openai)', () => {
     // Every request carried the key; no output file holds it.
     expect(service.requests.every((r) => r.authorization === `Bearer ${KEY}`)).toBe(true);
     await writeAuditOutputs(report, excluded, c.out, c.formats);
+    const markdown = await readFile(path.join(c.out, 'report.md'), 'utf8');
+    expect(markdown).toMatch(/## Fine-tuning service/);
+    for (const j of svc.jobs) expect(markdown).toContain(j.jobId);
     const files = await allFiles(c.out);
     expect(files.map((f) => path.basename(f))).toEqual(expect.arrayContaining(['report.json', 'state.json', 'plan.json']));
     for (const f of files) expect((await readFile(f, 'utf8')).includes(KEY), f).toBe(false);
