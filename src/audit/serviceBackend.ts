@@ -11,7 +11,7 @@ import type { AuditConfig, ServiceConfig } from '../config/schema.js';
 import { AuditInputError } from '../errors.js';
 import { silent, type ProgressListener } from '../events.js';
 import type { ModelProto } from '../onnx/proto.js';
-import type { CreateJobRequest, FineTuningJob } from '../service/api.js';
+import type { FineTuningJob, SupervisedHyperparameters } from '../service/api.js';
 import { ServiceClient, ServiceError } from '../service/client.js';
 import type { ChatStudentJob, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
 import { ServiceState, sha256, type StateJob } from './serviceState.js';
@@ -85,7 +85,7 @@ export class ServiceBackend implements TrainerBackend {
   }
 
   /** The hyperparameters every job is created with. */
-  hyperparameters(): NonNullable<CreateJobRequest['hyperparameters']> {
+  hyperparameters(): SupervisedHyperparameters {
     const s = this.service;
     return {
       n_epochs: s.nEpochs ?? this.options.epochs,
@@ -175,7 +175,7 @@ export class ServiceBackend implements TrainerBackend {
       training_file: fileId,
       seed,
       suffix: this.service.suffix,
-      hyperparameters: this.hyperparameters(),
+      method: { type: 'supervised', supervised: { hyperparameters: this.hyperparameters() } },
       metadata: { tool: 'audit-dataset', run: label },
     });
     this.emit({ kind: 'info', stage: 'service', message: `${label}: created fine-tuning job ${job.id}` });

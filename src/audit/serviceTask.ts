@@ -384,7 +384,7 @@ export async function prepareServiceAudit(config: TextAuditConfig, backend: Trai
       baseURL: service.baseURL,
       model: service.model,
       teacherModel: service.teacherModel,
-      hyperparameters: backend.hyperparameters(),
+      hyperparameters: { ...backend.hyperparameters() },
       plannedTrainingTokens: plan.trainingTokens,
       tokenCount: plan.tokenCount,
       probeMethods: Object.fromEntries(probeSets.map((ps) => [ps.loaded.name, ps.loaded.metric])),

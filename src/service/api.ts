@@ -23,8 +23,15 @@ export interface CreateJobRequest {
   training_file: string;
   seed: number;
   suffix?: string;
-  hyperparameters?: { n_epochs?: number | 'auto'; batch_size?: number | 'auto'; learning_rate_multiplier?: number | 'auto' };
+  /** The fine-tuning method (the top-level `hyperparameters` field is deprecated in its favour). */
+  method: { type: 'supervised'; supervised: { hyperparameters: SupervisedHyperparameters } };
   metadata?: Record<string, string>;
+}
+
+export interface SupervisedHyperparameters {
+  n_epochs?: number | 'auto';
+  batch_size?: number | 'auto';
+  learning_rate_multiplier?: number | 'auto';
 }
 
 /** A fine-tuning job as `GET /fine_tuning/jobs/{id}` returns it. */

@@ -162,7 +162,7 @@ export class FakeService {
       training_file: file.id,
       seed: Number(b.seed),
       ...(typeof b.suffix === 'string' ? { suffix: b.suffix } : {}),
-      hyperparameters: (b.hyperparameters as Record<string, unknown>) ?? {},
+      hyperparameters: ((b.method as { supervised?: { hyperparameters?: Record<string, unknown> } } | undefined)?.supervised?.hyperparameters ?? (b.hyperparameters as Record<string, unknown>)) ?? {},
       status: 'validating_files',
       fine_tuned_model: null,
       trained_tokens: null,

@@ -122,6 +122,7 @@ describe('service audit (train.backend openai)', () => {
     expect(service.count('POST', /^\/files$/)).toBe(2);
     expect(service.count('POST', /^\/fine_tuning\/jobs$/)).toBe(4);
     expect([...service.jobs.values()].map((j) => j.seed).sort()).toEqual([1, 1, 2, 2]);
+    for (const j of service.jobs.values()) expect(j.hyperparameters).toEqual({ n_epochs: 2 });
     expect(svc.tokenCount).toBe('tokenizer');
     expect(svc.probeMethods.owl).toMatch(/first answer token, top-20 logprobs/);
     expect(report.reproducibility.train.backend).toBe('openai');
@@ -172,6 +173,22 @@ describe('service audit (train.backend openai)', () => {
     expect(service.count('POST', /^\/files$/)).toBe(2);
     expect(service.count('POST', /^\/fine_tuning\/jobs$/)).toBe(4);
     expect(again.report.reproducibility.service!.jobs.map((j) => j.jobId).sort()).toEqual(jobs.map((j) => j.jobId).sort());
+  }, 60_000);
+
+  it('samples the clean baseline from the base once per control seed, and a rerun trains on the saved samples', async () => {
+    const c = validateConfig({ ...config('sampled'), baseline: undefined, generate: { maxNewTokens: 3 } }, 'test') as TextAuditConfig;
+    const { report } = await run(c);
+    expect(report.data.baseline).toMatchObject({ source: 'generated-by-base', rows: 24, rowsPerSeed: [24, 24] });
+    const saved = (await readdir(file('sampled/service'))).filter((f) => f.startsWith('baseline-seed')).sort();
+    expect(saved).toHaveLength(2);
+    // Two control files (one per seed) and the student file.
+    expect(service.count('POST', /^\/files$/)).toBe(3);
+    const chats = service.count('POST', /^\/chat\/completions$/);
+    const again = await run(c);
+    expect(service.count('POST', /^\/fine_tuning\/jobs$/)).toBe(4);
+    expect(again.report.reproducibility.service!.jobs.map((j) => j.jobId)).toEqual(report.reproducibility.service!.jobs.map((j) => j.jobId));
+    // The rerun scored the probes again but sampled no baseline: fewer chat calls than the first run.
+    expect(service.count('POST', /^\/chat\/completions$/) - chats).toBeLessThan(chats);
   }, 60_000);
 
   it('a failed job is an exit-2 error with the service message, never a result', async () => {
