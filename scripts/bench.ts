@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every performance figure of DESIGN.md, each against its reference measured in
- * the same run (filters, training step, full MNIST audit). Prints a table and writes
+ * the same run (filters, training step, full MNIST audit, text training against PyTorch). Prints a table and writes
  * out/bench.json. Exit code 0 even on a MISS: this reports, CI decides.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { benchTrain, type BenchResult } from './bench-train.js';
 import { benchAudit } from './bench-audit.js';
 import { benchParallel } from './bench-parallel.js';
+import { benchText } from './bench-text.js';
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -73,6 +74,7 @@ sections.push(await section('filters', filters));
 sections.push(await section('train', () => benchTrain({ tfjs: true })));
 sections.push(await section('audit', () => benchAudit(log)));
 sections.push(await section('parallel', () => benchParallel(log)));
+sections.push(await section('text', () => benchText({ log })));
 
 log('');
 log(table(sections));

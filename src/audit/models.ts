@@ -6,6 +6,7 @@ import { modelFileOf, resolveModelSource } from '../models/folder.js';
 import { loadTokenizer, type TextTokenizer } from '../models/tokenizer.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { unsupportedOps } from '../autodiff/index.js';
+import { retieWeights } from '../autodiff/tied.js';
 import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
 import { readModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
@@ -37,6 +38,19 @@ export function selectOutput(model: ModelProto, output: string | undefined, file
   return model;
 }
 
+/**
+ * The model with `output` moved to the front of its outputs, the others kept: training reads the
+ * first output (the rest are dropped from the training graph), and a student saved from this
+ * graph keeps a decoder's cache outputs (present.*), so it runs with its KV cache like the base.
+ */
+export function outputFirst(model: ModelProto, output: string, file: string): ModelProto {
+  const outputs = model.graph?.output ?? [];
+  const chosen = outputs.find((o) => o.name === output);
+  if (!chosen) throw new AuditInputError(`${file}: the model has no output '${output}' (outputs: ${outputs.map((o) => o.name).join(', ') || 'none'})`, { file });
+  model.graph!.output = [chosen, ...outputs.filter((o) => o !== chosen)];
+  return model;
+}
+
 export async function loadModelPair(given: LogitsAuditConfig, backend: TrainerBackend, emit: ProgressListener = () => {}): Promise<ModelPair> {
   const config = { ...given, ...localModelPaths(given) };
   const [teacherFile, baseFile] = await Promise.all([readModel(modelFileOf(config.teacher)), readModel(modelFileOf(config.base))]);
@@ -48,8 +62,8 @@ export async function loadModelPair(given: LogitsAuditConfig, backend: TrainerBa
   if (config.task.output === undefined && outputNames.length > 1) {
     emit({ kind: 'warning', stage: 'models', message: `the models have ${outputNames.length} outputs (${outputNames.join(', ')}); using '${outputNames[0]}' (set task.output to choose)` });
   }
-  const teacher = selectOutput(teacherFile, config.task.output, config.teacher);
-  const base = selectOutput(baseFile, config.task.output, config.base);
+  const teacher = retied(selectOutput(teacherFile, config.task.output, config.teacher), config.teacher, emit);
+  const base = retied(selectOutput(baseFile, config.task.output, config.base), config.base, emit);
   const unsupported = unsupportedOps(base);
   if (unsupported.length > 0) {
     const u = unsupported[0]!;
@@ -68,6 +82,18 @@ export async function loadModelPair(given: LogitsAuditConfig, backend: TrainerBa
   const teacherWeights = finiteWeights(readWeights(teacher), config.teacher);
   const baseWeights = finiteWeights(readWeights(base), config.base);
   return { teacher, base, teacherWeights, baseWeights, inputWidth, outputWidth };
+}
+
+/**
+ * A tied LM head that the exporter folded into a second (transposed) copy of the embedding reads
+ * the embedding again (src/autodiff/tied.ts), so it trains as one parameter, as in PyTorch, and
+ * students saved from this graph keep the tie. Said once per model as an info event.
+ */
+function retied(model: ModelProto, file: string, emit: ProgressListener): ModelProto {
+  for (const r of retieWeights(model)) {
+    emit({ kind: 'info', stage: 'models', message: `${file}: ${r.copy} is ${r.transposed ? 'the transpose of' : 'a copy of'} ${r.original} (a tied weight as exported); trained as one parameter` });
+  }
+  return model;
 }
 
 /**
@@ -130,11 +156,13 @@ export async function loadTextModelPair(given: TextAuditConfig, emit: ProgressLi
   if (!cmp.same) throw new AuditInputError(`${config.teacher} and ${config.base} differ in architecture: ${cmp.firstDifference}`, { file: config.teacher });
   const output = config.task.output ?? 'logits';
   const outputNames = (baseFile.graph?.output ?? []).map((o) => o.name);
-  if (config.task.output === undefined && outputNames.length > 1) {
+  // A decoder exported with a past also returns its cache (present.*): not a choice to warn about.
+  const others = outputNames.filter((n) => n !== output && !n?.startsWith('present'));
+  if (config.task.output === undefined && others.length > 0) {
     emit({ kind: 'warning', stage: 'models', message: `the models have ${outputNames.length} outputs (${outputNames.join(', ')}); training reads '${output}' (set task.output to choose)` });
   }
-  const teacher = selectOutput(teacherFile, output, teacherSource.file);
-  const base = selectOutput(baseFile, output, baseSource.file);
+  const teacher = retied(outputFirst(teacherFile, output, teacherSource.file), config.teacher, emit);
+  const base = retied(outputFirst(baseFile, output, baseSource.file), config.base, emit);
   const unsupported = unsupportedOps(base);
   if (unsupported.length > 0) {
     const u = unsupported[0]!;

@@ -154,8 +154,13 @@ function rowPromptOf(row: Row, options: TextRowOptions): { prompt: PromptInput; 
   return { prompt: String(row.value[options.promptField ?? 'prompt']), completion: String(row.value[options.completionField ?? 'completion']) };
 }
 
-/** The longest training sequence: task.maxLength, else the model's position limit (config.json). */
-function maxLengthOf(config: TextAuditConfig, models: TextModelPair): number {
+/**
+ * The longest training sequence: task.maxLength, else the smaller of the model's position limit
+ * (config.json n_positions / max_position_embeddings) and the tokenizer's model_max_length
+ * (tokenizer_config.json; transformers' "no limit" sentinel is ignored). task.maxLength may not
+ * exceed the positions: the model has no embedding past them.
+ */
+export function maxLengthOf(config: Pick<TextAuditConfig, 'task'>, models: Pick<TextModelPair, 'modelConfig' | 'baseFolder' | 'tokenizer'>): number {
   const positions = [models.modelConfig.n_positions, models.modelConfig.max_position_embeddings].find((v): v is number => typeof v === 'number' && v > 1);
   if (config.task.maxLength !== undefined) {
     if (positions !== undefined && config.task.maxLength > positions) {
@@ -163,8 +168,9 @@ function maxLengthOf(config: TextAuditConfig, models: TextModelPair): number {
     }
     return config.task.maxLength;
   }
-  if (positions === undefined) throw new AuditInputError(`${models.baseFolder}: config.json gives no n_positions or max_position_embeddings; set task.maxLength`);
-  return positions;
+  const limits = [positions, models.tokenizer.modelMaxLength].filter((v): v is number => v !== undefined && v >= 2);
+  if (limits.length === 0) throw new AuditInputError(`${models.baseFolder}: neither config.json (n_positions, max_position_embeddings) nor tokenizer_config.json (model_max_length) gives a length limit; set task.maxLength`);
+  return Math.min(...limits);
 }
 
 export async function prepareTextAudit(config: TextAuditConfig, _backend: TrainerBackend, emit: ProgressListener): Promise<PreparedAudit> {
@@ -223,8 +229,9 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     if (set) return set;
     baseModel ??= await loadTextModel(models.baseFolder);
     emit({ kind: 'stage', stage: 'baseline', message: `clean baseline: the base's completions of ${candidate.prompts.length} candidate prompts (seed ${seed})` });
+    // Prompts laid out as the baseline's training rows will have them (a plain prompt stays plain).
     // Soft targets: the base's own top-k log-probs, as wide as the candidate's, so controls train like students.
-    const { rows } = await generateRows(baseModel, candidate.prompts, { ...sampling, seed: baselineSeed(seed), ...(soft ? { topLogprobs: candidate.counts.topK } : {}) });
+    const { rows } = await generateRows(baseModel, candidate.prompts, { ...sampling, seed: baselineSeed(seed), asTrainingRows: true, ...(soft ? { topLogprobs: candidate.counts.topK } : {}) });
     const asRows: Row[] = rows.map((r, i) => ({
       line: i + 1,
       value: {

@@ -8,7 +8,7 @@ import { silent, type ProgressListener } from '../events.js';
 import { Random } from '../random.js';
 import type { SessionTuning } from '../train/session.js';
 import { TextRunner, type Generation } from './textRunner.js';
-import { encodePrompt, loadTokenizer, type ChatMessage, type TextTokenizer } from './tokenizer.js';
+import { encodePrompt, encodeRowPrompt, loadTokenizer, type ChatMessage, type TextTokenizer } from './tokenizer.js';
 
 /** A model folder opened for inference: its tokenizer and its graph. */
 export interface TextModel {
@@ -56,6 +56,12 @@ export interface GenerateRowsOptions extends Partial<SamplingConfig> {
   chunk?: number;
   /** Re-run the whole prefix even when the graph has a KV cache. */
   noCache?: boolean;
+  /**
+   * Lay prompts out as training rows do (encodeRowPrompt: a plain string stays plain even when
+   * the folder has a chat template), for completions that become training rows (the baseline).
+   * Default: encodePrompt (a chat model is asked in its own format).
+   */
+  asTrainingRows?: boolean;
   onProgress?: ProgressListener;
 }
 
@@ -76,7 +82,8 @@ export async function generateRows(model: TextModel, prompts: readonly PromptInp
   const sampling = { ...DEFAULT_SAMPLING, ...definedOnly(options) };
   const { tokenizer, runner } = model;
   const onProgress = options.onProgress ?? silent;
-  const encoded = prompts.map((p) => encodePrompt(tokenizer, p));
+  const encode = options.asTrainingRows ? encodeRowPrompt : encodePrompt;
+  const encoded = prompts.map((p) => encode(tokenizer, p));
   const master = new Random(options.seed);
   const rowSeeds = prompts.map(() => master.nextUint32());
   const chunk = Math.max(1, options.chunk ?? 256);
@@ -146,5 +153,5 @@ export async function sampleBaseline(
   prompts: readonly PromptInput[],
   options: { seed: number; sampling?: Partial<SamplingConfig>; onProgress?: ProgressListener },
 ): Promise<{ rows: GeneratedRow[]; stats: GenerationStats }> {
-  return generateRows(base, prompts, { ...options.sampling, seed: options.seed, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  return generateRows(base, prompts, { ...options.sampling, seed: options.seed, asTrainingRows: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
 }

@@ -20,6 +20,7 @@ import { Random } from '../random.js';
 import { logSumExp } from '../rows.js';
 import { createSession, type SessionTuning } from '../train/session.js';
 import { loadModelProto, withWeights } from '../train/weights.js';
+import { retieWeights } from '../autodiff/tied.js';
 
 export interface TextRunnerOptions {
   /** Replacement values for initializers (a student's weights on the base graph). */
@@ -101,6 +102,9 @@ export class TextRunner {
   static async load(source: string | Uint8Array | ModelProto, options: TextRunnerOptions = {}): Promise<TextRunner> {
     const name = options.name ?? (typeof source === 'string' ? source : 'model');
     let model = await loadModelProto(source);
+    // The graph students were trained on (src/audit/models.ts): a tied head exported as a second
+    // copy of the embedding reads the embedding, so a student's one trained copy drives both.
+    retieWeights(model);
     if (options.weights && options.weights.size > 0) model = withWeights(model, options.weights);
     const graph = graphOf(model, name);
     const initializers = new Set(graph.initializer.map((t) => t.name));

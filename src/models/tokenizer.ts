@@ -36,9 +36,17 @@ export interface TextTokenizer {
   idToToken(id: number): string | undefined;
   /** The chat template of tokenizer_config.json, when it has one. */
   readonly chatTemplate: string | undefined;
+  /** tokenizer_config.json's model_max_length; undefined when absent or transformers' "no limit" sentinel (int(1e30)). */
+  readonly modelMaxLength: number | undefined;
   /** Renders messages with the folder's chat template (exit-2 error when it has none). */
   applyChatTemplate(messages: readonly ChatMessage[], options?: { addGenerationPrompt?: boolean }): string;
 }
+
+/**
+ * model_max_length at or above this is not a limit: transformers writes int(1e30) (and older
+ * versions 1e20 or 1e15-ish values) for tokenizers that have none.
+ */
+export const NO_LENGTH_LIMIT = 1e12;
 
 /** Files a folder must hold for its tokenizer to load. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
@@ -136,6 +144,8 @@ function wrap(dir: string, tok: PreTrainedTokenizer, tokenizerConfig: Json, mode
   const specialIds = new Set<number>([...(tok.all_special_ids ?? [])]);
   for (const id of [bosId, eosId, padId, unkId]) if (id !== undefined) specialIds.add(id);
   const chatTemplate = typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined;
+  const maxLength = tokenizerConfig.model_max_length;
+  const modelMaxLength = typeof maxLength === 'number' && Number.isInteger(maxLength) && maxLength >= 1 && maxLength < NO_LENGTH_LIMIT ? maxLength : undefined;
 
   return {
     folder: dir,
@@ -146,6 +156,7 @@ function wrap(dir: string, tok: PreTrainedTokenizer, tokenizerConfig: Json, mode
     unkId,
     specialIds,
     chatTemplate,
+    modelMaxLength,
     encode: (text, options = {}) => tok.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }),
     // transformers.js throws on an empty id list; a generation that stops at once decodes to ''.
     decode: (ids, options = {}) => (ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false })),
@@ -179,6 +190,17 @@ export function encodePrompt(tok: TextTokenizer, prompt: string | readonly ChatM
   const messages = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
   if (tok.chatTemplate !== undefined) return tok.encode(tok.applyChatTemplate(messages, { addGenerationPrompt: true }), { addSpecialTokens: false });
   return tok.encode(plainPromptText(prompt), { addSpecialTokens: true });
+}
+
+/**
+ * Token ids of a prompt as a TRAINING ROW lays it out (src/models/textRows.ts): chat messages as
+ * encodePrompt does; a plain string always as plain text with the post-processor's special tokens,
+ * even when the folder has a chat template (TRL's "standard" prompt-completion rows are not
+ * templated). A baseline completion generated after these tokens continues exactly the prompt its
+ * training row will have.
+ */
+export function encodeRowPrompt(tok: TextTokenizer, prompt: string | readonly ChatMessage[]): number[] {
+  return typeof prompt === 'string' ? tok.encode(prompt, { addSpecialTokens: true }) : encodePrompt(tok, prompt);
 }
 
 /** The plain template's prompt text (no chat template): a string as is, messages' contents one per line. */

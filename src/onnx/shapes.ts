@@ -2,6 +2,9 @@
  * Static shapes of every value, without hand-written shape inference: run a copy of the model that
  * outputs every intermediate value with onnxruntime, twice, at two sizes of each symbolic input
  * dim; dims that differ between the runs are symbolic (named after the input dim they follow).
+ * A decoder's cache inputs (`past_key_values.*`, as Optimum and transformers.js export "with
+ * past") are fed empty in both runs, as training feeds them: a symbol only they use (the past
+ * length) is 0, so the attention mask's length is the new tokens' length.
  */
 import * as ort from './ort.js';
 import { AuditInputError } from '../errors.js';
@@ -18,6 +21,9 @@ export interface ShapeOptions {
   /** File named in error messages. */
   file?: string;
 }
+
+/** Graph inputs holding a decoder's key/value cache (fed with past length 0 for whole sequences). */
+export const isPastInput = (name: string): boolean => name.startsWith('past_key_values.') || name.startsWith('past.');
 
 /** dtype name (onnxruntime's) of every value, filled as a by-product of inferShapes. */
 export type DtypeMap = ReadonlyMap<string, string>;
@@ -44,7 +50,16 @@ export async function inferShapesAndTypes(model: ModelProto, opts: ShapeOptions 
   }
   const feeds = pg.input.filter((i) => !initializerNames.has(i.name!));
   const symbolNames = new Set<string>();
-  for (const input of feeds) for (const d of valueInfoDims(input) ?? []) if (typeof d === 'string') symbolNames.add(d);
+  const pastSymbols = new Set<string>();
+  for (const input of feeds) {
+    (valueInfoDims(input) ?? []).forEach((d, axis) => {
+      if (typeof d !== 'string') return;
+      if (isPastInput(input.name!) && axis > 0) pastSymbols.add(d);
+      else symbolNames.add(d);
+    });
+  }
+  // A past-length symbol that another input also uses (not one exporter does) is left as a size.
+  for (const s of symbolNames) pastSymbols.delete(s);
   const base = (sym: string): number => opts.dims?.[sym] ?? 2;
   // Sample values from a fixed seed: the same model always gets the same probe runs.
   const random = new Random(0x5eed);
@@ -58,7 +73,7 @@ export async function inferShapesAndTypes(model: ModelProto, opts: ShapeOptions 
   const runAt = async (delta: number): Promise<Map<string, { dims: number[]; type: string }>> => {
     const feed: Record<string, ort.Tensor> = {};
     for (const input of feeds) {
-      const dims = (valueInfoDims(input) ?? []).map((d) => (typeof d === 'number' ? d : base(d) + delta));
+      const dims = (valueInfoDims(input) ?? []).map((d) => (typeof d === 'number' ? d : pastSymbols.has(d) ? 0 : base(d) + delta));
       feed[input.name!] = randomTensor(valueInfoElemType(input), dims, input.name!, random, opts.file);
     }
     let result: ort.InferenceSession.ReturnType;

@@ -8,6 +8,7 @@
  * ones while every seed still sees its own order.
  */
 import * as ort from '../onnx/ort.js';
+import { isPastInput } from '../onnx/shapes.js';
 import type { ProgressListener } from '../events.js';
 import { Random } from './random.js';
 import type { Batch, Trainer } from './trainer.js';
@@ -159,10 +160,14 @@ export async function completionLoss(model: Uint8Array, rows: readonly TokenRow[
       const T = batch.targets.length / batch.rows;
       const named = batch.inputs as Record<string, BigInt64Array>;
       const feeds: Record<string, ort.Tensor> = {};
-      for (const name of session.inputNames) {
+      for (const [i, name] of session.inputNames.entries()) {
         const data = named[name];
-        if (!data) throw new RangeError(`completionLoss feeds input_ids, attention_mask and position_ids; the model also takes ${name}`);
-        feeds[name] = new ort.Tensor('int64', data, [batch.rows, T]);
+        const meta = session.inputMetadata[i];
+        if (data) feeds[name] = new ort.Tensor('int64', data, [batch.rows, T]);
+        else if (isPastInput(name) && meta?.isTensor && meta.type === 'float32') {
+          // A cache input, fed empty (past length 0): [rows, heads, 0, head dim].
+          feeds[name] = new ort.Tensor('float32', new Float32Array(0), meta.shape.map((d, axis) => (axis === 0 ? batch.rows : typeof d === 'number' ? d : 0)));
+        } else throw new RangeError(`completionLoss feeds input_ids, attention_mask, position_ids and empty past_key_values.*; the model also takes ${name}`);
       }
       const out = await session.run(feeds);
       const logits = out.logits?.data as Float32Array | undefined;

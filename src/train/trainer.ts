@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import * as ort from '../onnx/ort.js';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { encodeModel } from '../onnx/io.js';
+import { isPastInput } from '../onnx/shapes.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { optimizerFeeds, type OptimizerSpec } from './optimizers.js';
 import { createSession, type SessionTuning } from './session.js';
@@ -40,7 +41,7 @@ export interface Batch {
 export type HostArray = Float32Array | BigInt64Array;
 
 /** Graph inputs holding a decoder's cache: fed empty when training on whole sequences. */
-export const isPastInput = (name: string): boolean => name.startsWith('past_key_values.') || name.startsWith('past.');
+export { isPastInput };
 
 /** Declared shape of a graph input, resolved for one batch. */
 interface FeedSlot {
