@@ -59,9 +59,9 @@ export class ServiceBackend implements TrainerBackend {
     if (!apiKey) throw new AuditInputError(`train.service.apiKeyEnv: the environment variable ${service.apiKeyEnv} is not set (it holds the service's API key)`);
     const limitMs = service.timeLimitMinutes * 60_000;
     this.deadline = Date.now() + limitMs;
-    this.timer = setTimeout(() => this.controller.abort(new ServiceError(`the audit's time limit of ${service.timeLimitMinutes} minutes (train.service.timeLimitMinutes) was reached; running jobs were cancelled`)), limitMs);
+    this.timer = setTimeout(() => this.stop(new ServiceError(`the audit's time limit of ${service.timeLimitMinutes} minutes (train.service.timeLimitMinutes) was reached; running jobs were cancelled`)), limitMs);
     this.timer.unref();
-    options.signal?.addEventListener('abort', () => this.controller.abort(new ServiceError('the audit was aborted; running jobs were cancelled')), { once: true });
+    options.signal?.addEventListener('abort', () => this.stop(new ServiceError('the audit was aborted; running jobs were cancelled')), { once: true });
     this.client = new ServiceClient({
       baseURL: service.baseURL,
       apiKey,
@@ -99,9 +99,25 @@ export class ServiceBackend implements TrainerBackend {
     return sha256(JSON.stringify({ file: sha256(jsonl), model: this.service.model, hyperparameters: this.hyperparameters(), seed, suffix: this.service.suffix }));
   }
 
+  /** Time limit or abort: every running job is cancelled on the service. */
+  private stop(reason: ServiceError): void {
+    this.cancelRunning = true;
+    this.controller.abort(reason);
+  }
+
+  private cancelRunning = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+
   async train(job: StudentJob): Promise<StudentResult> {
     if (job.kind !== 'chat') throw new RangeError(`the ${this.name} backend trains chat jobs (training files), not ${job.kind} jobs`);
-    return this.trainChat(job);
+    const run = this.trainChat(job);
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.inflight.add(settled);
+    void settled.then(() => this.inflight.delete(settled));
+    return run;
   }
 
   private async trainChat(job: ChatStudentJob): Promise<StudentResult> {
@@ -202,7 +218,7 @@ export class ServiceBackend implements TrainerBackend {
       }
     } catch (e) {
       // The time limit or an abort cancels the job; an audit closing on another error leaves it for a resumed run.
-      if (this.controller.signal.aborted && !this.closing) await this.cancel(id, label);
+      if (this.controller.signal.aborted && this.cancelRunning) await this.cancel(id, label);
       throw e;
     } finally {
       this.running.delete(id);
@@ -254,12 +270,13 @@ export class ServiceBackend implements TrainerBackend {
     return this.controller.signal;
   }
 
-  private closing = false;
-
-  /** Stops polling (jobs still running stay on the service: a run of the same config picks them up). */
+  /**
+   * Stops polling and waits for every run to settle (their state writes and cancellations done).
+   * Jobs still running after another error stay on the service: a run of the same config picks them up.
+   */
   async close(): Promise<void> {
     clearTimeout(this.timer);
-    this.closing = true;
     if (!this.controller.signal.aborted) this.controller.abort(new ServiceError('the audit stopped'));
+    await Promise.allSettled([...this.inflight]);
   }
 }

@@ -200,8 +200,8 @@ describe('service audit (train.backend openai)', () => {
 
   it('a job that never finishes hits the time limit and is cancelled', async () => {
     service.hangJobs = true;
-    const err = await run(config('hang', { service: { timeLimitMinutes: 0.1 } })).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/time limit of 0.1 minutes/);
+    const err = await run(config('hang', { service: { timeLimitMinutes: 0.15 } })).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/time limit of 0.15 minutes/);
     expect(service.count('POST', /\/cancel$/)).toBeGreaterThan(0);
     expect([...service.jobs.values()].every((j) => j.status === 'cancelled')).toBe(true);
   }, 30_000);
