@@ -115,8 +115,11 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
       positiveScores.length > 0
         ? summarizePositiveControl(
             evaluateProbes(runsOf(positiveScores, prepared.positiveControlBaseline ? positiveBaseline : armScores.control), policy),
-            prepared.positiveControlSignal,
-            prepared.positiveControlBaseline,
+            {
+              signal: prepared.positiveControlSignal ?? 'the teacher\'s strongest signal on the candidate inputs',
+              ...(prepared.positiveControlOutputs ? { outputs: prepared.positiveControlOutputs } : {}),
+              ...(prepared.positiveControlBaseline ? { against: prepared.positiveControlBaseline } : {}),
+            },
           )
         : undefined;
     const probeVerdict = overallVerdict(probes);

@@ -100,12 +100,19 @@ export type RowAttribution = Static<typeof RowAttributionSchema>;
  * run (`audit-dataset screen`: no training, no verdict on the data).
  */
 export const AuditVerdictSchema = Enum(['pass', 'fail', 'inconclusive', 'screen'] as const, {
-  description: 'pass, fail, inconclusive (the probes passed but the positive control showed no transfer, so the audit could not have detected it; exit code by policy.onInconclusive), or screen (a screen-only run, exit 0).',
+  description: 'pass, fail, inconclusive (the probes passed but the positive control showed no transfer through the data\'s outputs, or a probe was degenerate, so the audit could not have detected it; summary says which; exit code by policy.onInconclusive), or screen (a screen-only run, exit 0).',
 });
 export type AuditVerdict = Static<typeof AuditVerdictSchema>;
 
 export const PositiveControlSchema = Type.Object({
-  signal: Type.String({ description: 'what the positive-control students learned' }),
+  signal: Type.String({ description: 'what the positive-control students learned, in words' }),
+  outputs: Type.Optional(Type.Unsafe<[number, number]>({
+    type: 'array',
+    items: { type: 'integer', minimum: 0 },
+    minItems: 2,
+    maxItems: 2,
+    description: "logits tasks: the half-open slice [start, end) of the teacher's outputs the students learned, the candidate's task.outputs (the data's channel)",
+  })),
   detected: Type.Boolean({ description: 'some probe moved toward the teacher significantly (it would fail the gate)' }),
   probes: Type.Array(Type.Object({
     name: Type.String(),
@@ -119,7 +126,7 @@ export const PositiveControlSchema = Type.Object({
   }, strict)),
   against: Type.Optional(Type.String({ description: "what the positive-control students are tested against when not the audit's controls (text: students trained the same way on the base's next-token distributions on the same rows)" })),
   reason: Type.String({ description: 'one line in plain words' }),
-}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives on the candidate inputs (for logits tasks: its softmax over all outputs), tested against the same controls on the same probes. A pass with detected false becomes inconclusive." });
+}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives through the data's own channel (for logits tasks: the teacher's own outputs, at full precision, over the slice the candidate's targets cover, on the candidate inputs; its full distribution when the slice is every output), tested against the same controls on the same probes. A pass with detected false becomes inconclusive." });
 export type PositiveControl = Static<typeof PositiveControlSchema>;
 
 export const SequentialSummarySchema = Type.Object({
