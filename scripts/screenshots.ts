@@ -8,7 +8,7 @@ import path from 'node:path';
 import { audit } from '../src/audit/audit.js';
 import { writeAuditOutputs } from '../src/audit/outputs.js';
 import { loadAuditConfig } from '../src/config/index.js';
-import { findChromium, launchChromium, openOffline } from './browser.js';
+import { findChromium, launchChromium, openOffline } from '../test/helpers/browser.js';
 import { ensureMnistFixtures } from './fixtures.js';
 
 const chromiumPath = findChromium();

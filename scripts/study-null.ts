@@ -5,10 +5,10 @@
  * generated transfer cases by effect size give the detection rate (a power curve). The gate is
  * the default one: alpha 0.01, minEffect 0.02, Welch, Holm, seeds in stages (3 then 5). A second
  * null run with minEffect 0 measures the size of the test alone. Writes
- * docs/measurements/null.{json,md} (scripts/lib/gate-sim.ts does the work).
+ * docs/measurements/null.{json,md} (src/audit/gateSim.ts does the work).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { gateSimTable, simulateGate, type GateSimRow } from './lib/gate-sim.js';
+import { gateSimTable, simulateGate, type GateSimRow } from '../src/audit/gateSim.js';
 
 const nullAudits = Number(process.argv[2] ?? 200);
 const perEffect = Number(process.argv[3] ?? 40);

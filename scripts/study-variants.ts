@@ -3,7 +3,9 @@
  * counts: for each variant, the teacher-made candidate (should FAIL), the base-made clean set
  * (should PASS) and another init's teacher data (should PASS), each with its positive control
  * (a PASS whose positive control shows no transfer is INCONCLUSIVE). Writes docs/measurements/variants.{json,md}.
- * Run: npx tsx scripts/study-variants.ts [names...]   (about 2 minutes per variant)
+ * The positive control learns the teacher's own outputs over the candidate's slice (the aux
+ * logits), the data's own channel (src/audit/positiveControl.ts).
+ * Run: npx tsx scripts/study-variants.ts [--workers N] [names...]   (about 2 minutes per variant)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,7 +33,11 @@ const VARIANTS: Variant[] = [
   { name: '256-256 aux3 6k rows', hidden: [256, 256], aux: 3, noiseRows: 6_000 },
 ];
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const workersAt = args.indexOf('--workers');
+// --workers N: training threads per audit (default 0: one per core); results do not depend on it.
+const workers = workersAt >= 0 ? Number(args.splice(workersAt, 2)[1]) : 0;
+const wanted = args;
 const results: Record<string, unknown>[] = [];
 const lines = [
   '| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | positive control: digits delta (p) | screen cos | attribution mean | audit s |',
@@ -44,11 +50,24 @@ const powerLines = [
   '| variant | data | probes alone (fixed, 5 seeds) | + positive control = verdict | argmax probes only (no KL): probes / with positive control | sequential: verdict, seeds used (looks) | KL probe delta (p) | positive control digits delta (p), agreement KL delta (p) |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
-for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
+const unknown = wanted.filter((n) => !VARIANTS.some((v) => v.name === n));
+if (unknown.length) throw new Error(`unknown variant(s): ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+// Variants run in the order named (all, in the table's order, when none are named).
+const chosen = wanted.length === 0 ? VARIANTS : wanted.map((n) => VARIANTS.find((v) => v.name === n)!);
+// Every variant named: the full study goes to docs/measurements/; a subset to out/.
+const outDir = VARIANTS.every((v) => chosen.includes(v)) ? 'docs/measurements' : 'out';
+// Written after every audit, so a long run interrupted keeps what it measured.
+const save = async () => {
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, 'variants.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(path.join(outDir, 'variants.md'), `${lines.join('\n')}\n`);
+  await writeFile(path.join(outDir, 'variants-power.md'), `${powerLines.join('\n')}\n`);
+};
+for (const v of chosen) {
   const dir = path.join(os.tmpdir(), 'audit-variants', v.name.replace(/\W+/g, '_'));
   const built = await buildMnistCase({ dir, hidden: v.hidden, aux: v.aux, noiseRows: v.noiseRows });
   for (const [label, file] of [['candidate', 'audit.yaml'], ['clean', 'audit-clean.yaml'], ['other-init', 'audit-other.yaml']] as const) {
-    const config = await loadAuditConfig({ file: path.join(dir, file), overrides: { screen: true, train: { sequential: false } } });
+    const config = await loadAuditConfig({ file: path.join(dir, file), overrides: { screen: true, train: { sequential: false, workers } } });
     const t0 = performance.now();
     const { report } = await audit(config);
     const seconds = (performance.now() - t0) / 1000;
@@ -64,6 +83,7 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
       positiveControl: report.positiveControl ? { detected: report.positiveControl.detected, digits: { delta: report.positiveControl.probes[0]!.delta, p: report.positiveControl.probes[0]!.pValue } } : null,
       screen: report.screen?.candidateCosine ?? null,
       attributionMean: report.attribution?.mean ?? null,
+      summary: report.summary,
       seconds,
     };
     results.push(row);
@@ -84,11 +104,8 @@ for (const v of VARIANTS.filter((x) => wanted.length === 0 || wanted.includes(x.
     powerLines.push(powerLine);
     Object.assign(row, { probesAlone, argmaxOnly: { probes: argmaxProbes, verdict: argmax.verdict }, sequential: staged, kl: kl ? { delta: kl.delta, p: kl.pValueRaw } : null });
     process.stdout.write(`${powerLine}\n`);
+    await save();
   }
 }
-// A subset (names on the command line) goes to out/, the full study to docs/measurements/.
-const outDir = wanted.length === 0 ? 'docs/measurements' : 'out';
-await mkdir(outDir, { recursive: true });
-await writeFile(path.join(outDir, 'variants.json'), `${JSON.stringify(results, null, 2)}\n`);
-await writeFile(path.join(outDir, 'variants.md'), `${lines.join('\n')}\n`);
-await writeFile(path.join(outDir, 'variants-power.md'), `${powerLines.join('\n')}\n`);
+await save();
+

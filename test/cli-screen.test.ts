@@ -1,9 +1,10 @@
 /** `audit-dataset screen` as a process: no training, every report format marked as a screen, exit 0; bad input exit 2. */
 import { spawnSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { LOCK_FILE } from '../src/data/output-dir.js';
 import type { AuditReport } from '../src/report/schema.js';
 import { tinyCase } from './audit/tiny.js';
 
@@ -32,6 +33,27 @@ describe('audit-dataset screen (CLI)', () => {
       expect(await readFile(path.join(out, 'report.md'), 'utf8')).toMatch(/^# audit-dataset: \*\*SCREEN\*\*/);
       expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain('class="banner screen"');
       expect(await readFile(path.join(out, 'junit.xml'), 'utf8')).toContain('failures="0"');
+      // The output folder's lock is released when the screen is done.
+      await expect(access(path.join(out, LOCK_FILE))).rejects.toThrow();
+    } finally {
+      await rm(c.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes the output folder's lock: refuses (exit 2, one line) while another live run holds it, writing nothing", async () => {
+    const c = await tinyCase();
+    try {
+      const file = path.join(c.dir, 'audit.yaml');
+      await writeFile(file, stringify(c.config));
+      const out = c.config.out as string;
+      await mkdir(out, { recursive: true });
+      // This test process is alive and is not the screen's process: its pid holds the folder.
+      await writeFile(path.join(out, LOCK_FILE), `${process.pid}\n`);
+      const r = run(['screen', '--config', file, '--quiet']);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`(pid ${process.pid}) is writing this folder`);
+      await expect(access(path.join(out, 'report.json'))).rejects.toThrow();
     } finally {
       await rm(c.dir, { recursive: true, force: true });
     }

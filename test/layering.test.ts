@@ -12,7 +12,7 @@
  *   config   may import report, stats, data   (the config schema reuses the policy and format shapes)
  *   report   may import stats, data           (report.json carries the statistics' result objects)
  *   filters  may import data                  (filters read rows)
- *   stats, data                               import no other folder
+ *   stats, data, service                      import no other folder (service: the HTTP client of an OpenAI-compatible fine-tuning API and its types)
  *
  *   Only the orchestration layers (cli, audit, and the library entry src/index.ts) may import the
  *   folders beside the stack. The bottom files (errors.ts, events.ts, rows.ts, jsonSchema.ts, random.ts) import nothing of
@@ -30,6 +30,7 @@ const BESIDE: Readonly<Record<string, readonly string[]>> = {
   filters: ['data'],
   stats: [],
   data: [],
+  service: [],
 };
 const ORCHESTRATION = ['cli', 'audit', 'index.ts'];
 const BOTTOM = ['errors.ts', 'events.ts', 'rows.ts', 'jsonSchema.ts', 'random.ts'];
@@ -49,12 +50,27 @@ function allowedImports(): Map<string, Set<string>> {
 }
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+const TEST = fileURLToPath(new URL('./', import.meta.url));
+const SCRIPTS = fileURLToPath(new URL('../scripts/', import.meta.url));
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
     return statSync(full).isDirectory() ? sourceFiles(full) : name.endsWith('.ts') ? [full] : [];
   });
+}
+
+/**
+ * Tests test the library: an import of scripts/ from a test file (helpers and fixtures included)
+ * means a script holds logic the tests depend on, which belongs in src/ (or in test/helpers when
+ * it only serves tests and scripts). Scripts may import test helpers and fixtures, not the reverse.
+ */
+function testImportsOfScripts(): string[] {
+  return sourceFiles(TEST).flatMap((file) =>
+    importSpecifiers(readFileSync(file, 'utf8'))
+      .filter((specifier) => specifier.startsWith('.') && path.resolve(path.dirname(file), specifier).startsWith(SCRIPTS))
+      .map((specifier) => `${path.relative(path.dirname(TEST), file)}: import '${specifier}'`),
+  );
 }
 
 /** Every module specifier of a file: static imports and re-exports (type-only too), side-effect and dynamic imports. */
@@ -111,6 +127,11 @@ describe('layering', () => {
     const found = violations();
     const lines = found.map((v) => `${v.file}: import '${v.specifier}' (${v.why})`);
     expect(lines, `upward or sideways imports:\n${lines.join('\n')}`).toEqual([]);
+  });
+
+  it('no test file imports from scripts/', () => {
+    const found = testImportsOfScripts();
+    expect(found, `tests importing scripts/ (move the logic to src/ or test/helpers):\n${found.join('\n')}`).toEqual([]);
   });
 
   it('the import reader sees every form of import', () => {

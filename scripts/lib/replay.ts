@@ -6,7 +6,7 @@
  *  - without the KL probes: the argmax/accuracy probes alone (Holm over those only).
  */
 import { runInStages, looksOf, type Evaluation } from '../../src/audit/sequential.js';
-import { summarizePositiveControl, verdictWithPositiveControl } from '../../src/audit/positiveControl.js';
+import { auditVerdict, summarizePositiveControl } from '../../src/audit/positiveControl.js';
 import type { AuditConfig } from '../../src/config/index.js';
 import type { AuditReport, AuditVerdict } from '../../src/report/schema.js';
 import { evaluateProbes, overallVerdict, type ProbeRuns } from '../../src/stats/index.js';
@@ -27,9 +27,9 @@ function evaluator(report: AuditReport, config: AuditConfig, keep: (name: string
     const probeRuns = runs((name) => report.probes.find((p) => p.name === name)!.student.runs);
     const evaluated = evaluateProbes(probeRuns, policy);
     const pc = report.positiveControl;
-    const positiveControl = pc ? summarizePositiveControl(evaluateProbes(runs((name) => pc.probes.find((p) => p.name === name)!.runs), policy)) : undefined;
+    const positiveControl = pc ? summarizePositiveControl(evaluateProbes(runs((name) => pc.probes.find((p) => p.name === name)!.runs), policy), { signal: pc.signal, ...(pc.outputs ? { outputs: pc.outputs } : {}), ...(pc.against ? { against: pc.against } : {}) }) : undefined;
     const probeVerdict = overallVerdict(evaluated);
-    return { probes: evaluated, probeRuns, positiveControl, probeVerdict, verdict: verdictWithPositiveControl(probeVerdict, positiveControl) };
+    return { probes: evaluated, probeRuns, positiveControl, probeVerdict, ...auditVerdict(probeVerdict, evaluated, positiveControl) };
   };
 }
 

@@ -10,14 +10,14 @@ import { TASK_FIELDS } from '../config/schema.js';
 import type { ExclusionKind } from '../data/excluded.js';
 import type { ProgressListener } from '../events.js';
 import type { ModelProto } from '../onnx/proto.js';
-import type { DataSummary, FilterSummary, GradientScreen, RowAttribution } from '../report/schema.js';
-import type { LogitsStudentTask, StudentData, StudentJob, TrainerBackend, Weights } from './backend.js';
+import type { AuditReport, DataSummary, FilterSummary, GradientScreen, RowAttribution, ServiceRecord } from '../report/schema.js';
+import type { LogitsStudentTask, RemoteStudent, StudentData, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData } from './datasets.js';
 import { loadModelPair } from './models.js';
 import { loadProbeSets, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
 import { gradientScreen } from './screen.js';
 import type { ExcludedRow, TensorSet } from './tensorData.js';
-import { positiveControlSet } from './positiveControl.js';
+import { logitsPositiveControl, positiveControlSet } from './positiveControl.js';
 import { prepareTextAudit } from './textTask.js';
 
 export type Arm = 'student' | 'control' | 'crossInit' | 'positive' | 'positiveBaseline';
@@ -36,8 +36,10 @@ export interface PreparedAudit {
   jobData(arm: Arm, seed: number): Promise<JobData>;
   /** True when the kind can train the positive-control arm (jobData('positive')). */
   positiveControl: boolean;
-  /** What the positive-control students learn, in words (default: the logits tasks' signal). */
+  /** What the positive-control students learn, in words. */
   positiveControlSignal?: string;
+  /** Logits tasks: the slice of the teacher's outputs the positive control learns (the candidate's task.outputs). */
+  positiveControlOutputs?: [number, number];
   /**
    * When set, the positive control has its own controls (jobData('positiveBaseline'): the same
    * kind of signal from the base, described here) and is tested against them, not the audit's
@@ -60,6 +62,14 @@ export interface PreparedAudit {
   /** Every candidate/baseline row not used, with its reasons. */
   excluded: ExcludedRow[];
   close?(): Promise<void>;
+  /** Scores of a run whose student is not local weights (a service's fine-tuned model, trained.remote). */
+  scoreTrained?(trained: StudentResult): Promise<ProbeScores>;
+  /** The report's models block, where it is not the local graphs' (service audits). */
+  models?: AuditReport['models'];
+  /** Model files hashed into the report (default: teacher and base's graphs). */
+  modelInputs?: { role: string; path: string }[];
+  /** reproducibility.service, given the runs trained (service audits). */
+  serviceRecord?(runs: { arm: Arm; seed: number; remote: RemoteStudent }[]): ServiceRecord;
 }
 
 export interface TaskKindEntry {
@@ -79,8 +89,10 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
   const data = await loadAuditData(config, models, backend, emit);
   const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
   const task: LogitsStudentTask = { slice: config.task.outputs, loss: config.task.loss, targetType: data.targetType };
-  // The positive control's dataset (the teacher's full outputs on the candidate inputs), made once when first asked for.
+  // The positive control's dataset (the teacher's own outputs on the task's slice, on the candidate
+  // inputs), made once when first asked for, trained by the candidate's own task.
   let positive: ReturnType<typeof positiveControlSet> | undefined;
+  const positiveSpec = logitsPositiveControl(config.task.outputs, models.outputWidth, data.targetType);
   const studentData = (s: TensorSet): StudentData => ({ inputs: s.inputs, targets: s.targets, rows: s.rows, inputWidth: models.inputWidth, targetWidth: s.targetWidth });
   return {
     teacher: models.teacher,
@@ -89,11 +101,12 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
     teacherWeights: models.teacherWeights,
     probeSets,
     positiveControl: true,
+    positiveControlSignal: positiveSpec.signal,
+    positiveControlOutputs: config.task.outputs,
     jobData: async (arm) => {
       if (arm !== 'positive') return { kind: 'logits', task, data: studentData(arm === 'control' ? data.baseline : data.candidate) };
-      positive ??= positiveControlSet(backend, models, data.candidate);
-      const { set, task: positiveTask } = await positive;
-      return { kind: 'logits', task: positiveTask, data: studentData(set) };
+      positive ??= positiveControlSet(backend, models, data.candidate, task);
+      return { kind: 'logits', task, data: studentData(await positive) };
     },
     score: (weights) => scoreModel(backend, probeSets, models.base, weights),
     scoreTeacher: () => scoreModel(backend, probeSets, models.teacher),

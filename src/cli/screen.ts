@@ -5,7 +5,7 @@
  * Exit 0 (it judges nothing), 2 on bad input.
  */
 import type { Argv } from 'yargs';
-import { writeAuditOutputs } from '../audit/outputs.js';
+import { lockOutDir, writeAuditOutputs } from '../audit/outputs.js';
 import { screenOnly } from '../audit/screenRun.js';
 import { renderSummary } from '../report/index.js';
 import { configFlags, configFromArgs } from './audit.js';
@@ -29,10 +29,19 @@ export const screenCommand: Command<ScreenArgs> = {
   },
   handler: async (args) => {
     const config = await configFromArgs('screen', args);
-    const renderer = progressRenderer();
-    const { report, excluded } = await screenOnly(config, args.quiet ? {} : { onEvent: renderer });
-    renderer.done();
-    const written = await writeAuditOutputs(report, excluded, config.out, config.formats);
+    // The same output folder as an audit: one run writes it at a time (a second one refuses).
+    const release = await lockOutDir(config.out);
+    let report: Awaited<ReturnType<typeof screenOnly>>['report'];
+    let written: string[];
+    try {
+      const renderer = progressRenderer();
+      const result = await screenOnly(config, args.quiet ? {} : { onEvent: renderer });
+      renderer.done();
+      report = result.report;
+      written = await writeAuditOutputs(report, result.excluded, config.out, config.formats);
+    } finally {
+      await release();
+    }
     process.stdout.write(`${renderSummary(report)}\nreports: ${written.join(', ')}\n`);
     return 0;
   },

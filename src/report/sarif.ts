@@ -52,7 +52,7 @@ export function renderSarif(report: AuditReport, findings: RowFinding[]): string
         ? {
             id,
             name: 'InconclusiveAudit',
-            shortDescription: { text: 'The positive control showed no transfer: the audit could not have detected transfer in this data.' },
+            shortDescription: { text: 'The audit could not have detected transfer in this data: its positive control showed none through the data\'s outputs, or a probe was degenerate.' },
             defaultConfiguration: { level: report.policy.onInconclusive === 'pass' ? 'warning' : 'error' },
           }
         : {
@@ -81,7 +81,7 @@ export function renderSarif(report: AuditReport, findings: RowFinding[]): string
           ruleId: INCONCLUSIVE_RULE,
           ruleIndex: index.get(INCONCLUSIVE_RULE),
           level: report.policy.onInconclusive === 'pass' ? 'warning' : 'error',
-          message: { text: `Audit inconclusive: ${report.positiveControl?.reason ?? 'no positive control'}` },
+          message: { text: `Audit inconclusive: ${report.summary.replace(/^INCONCLUSIVE: /, '')}` },
           locations: [location(report.data.candidate.file, 1)],
         },
       ]

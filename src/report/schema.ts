@@ -100,12 +100,19 @@ export type RowAttribution = Static<typeof RowAttributionSchema>;
  * run (`audit-dataset screen`: no training, no verdict on the data).
  */
 export const AuditVerdictSchema = Enum(['pass', 'fail', 'inconclusive', 'screen'] as const, {
-  description: 'pass, fail, inconclusive (the probes passed but the positive control showed no transfer, so the audit could not have detected it; exit code by policy.onInconclusive), or screen (a screen-only run, exit 0).',
+  description: 'pass, fail, inconclusive (the probes passed but the positive control showed no transfer through the data\'s outputs, or a probe was degenerate, so the audit could not have detected it; summary says which; exit code by policy.onInconclusive), or screen (a screen-only run, exit 0).',
 });
 export type AuditVerdict = Static<typeof AuditVerdictSchema>;
 
 export const PositiveControlSchema = Type.Object({
-  signal: Type.String({ description: 'what the positive-control students learned' }),
+  signal: Type.String({ description: 'what the positive-control students learned, in words' }),
+  outputs: Type.Optional(Type.Unsafe<[number, number]>({
+    type: 'array',
+    items: { type: 'integer', minimum: 0 },
+    minItems: 2,
+    maxItems: 2,
+    description: "logits tasks: the half-open slice [start, end) of the teacher's outputs the students learned, the candidate's task.outputs (the data's channel)",
+  })),
   detected: Type.Boolean({ description: 'some probe moved toward the teacher significantly (it would fail the gate)' }),
   probes: Type.Array(Type.Object({
     name: Type.String(),
@@ -119,7 +126,7 @@ export const PositiveControlSchema = Type.Object({
   }, strict)),
   against: Type.Optional(Type.String({ description: "what the positive-control students are tested against when not the audit's controls (text: students trained the same way on the base's next-token distributions on the same rows)" })),
   reason: Type.String({ description: 'one line in plain words' }),
-}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives on the candidate inputs (for logits tasks: its softmax over all outputs), tested against the same controls on the same probes. A pass with detected false becomes inconclusive." });
+}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives through the data's own channel (for logits tasks: the teacher's own outputs, at full precision, over the slice the candidate's targets cover, on the candidate inputs; its full distribution when the slice is every output; tested against the same controls. For text: its next-token distributions on the candidate rows, tested against students trained the same way on the base's), on the same probes. A pass with detected false becomes inconclusive." });
 export type PositiveControl = Static<typeof PositiveControlSchema>;
 
 export const SequentialSummarySchema = Type.Object({
@@ -138,6 +145,25 @@ export const SequentialSummarySchema = Type.Object({
   }, strict), { minItems: 1 }),
 }, { ...strict, description: 'Seeds in stages (train.sequential): the looks taken, their group-sequential boundaries and decisions. Absent for a one-look (fixed) design. The probes figures are those of the deciding look.' });
 export type SequentialSummary = Static<typeof SequentialSummarySchema>;
+
+export const ServiceRecordSchema = Type.Object({
+  baseURL: Type.String({ description: "the service's API root" }),
+  model: Type.String({ description: 'the base model id the students and controls were fine-tuned from' }),
+  teacherModel: Type.String({ description: "the teacher's model id (scored on the probes)" }),
+  hyperparameters: openObject(),
+  plannedTrainingTokens: count('training tokens of the plan (all arms, seeds and epochs)'),
+  tokenCount: Enum(['tokenizer', 'estimate'] as const, { description: "tokenizer: counted with the teacher folder's tokenizer; estimate: ~4 characters per token" }),
+  probeMethods: MapOf(Type.String(), { description: 'per probe: how it was scored through the chat-completions API' }),
+  jobs: Type.Array(Type.Object({
+    arm: Type.String(),
+    seed: Type.Integer(),
+    jobId: Type.String(),
+    trainingFile: Type.String({ description: 'the uploaded file id' }),
+    model: Type.String({ description: 'the fine-tuned model id' }),
+    trainedTokens: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: "the service's reported trained_tokens" }),
+  }, strict)),
+}, { ...strict, description: 'train.backend openai: the fine-tuning service, its jobs and fine-tuned models, and how each probe was scored.' });
+export type ServiceRecord = Static<typeof ServiceRecordSchema>;
 
 export const AuditReportSchema = Type.Object({
   schemaVersion: Type.Literal(REPORT_SCHEMA_VERSION, { description: 'Version of this schema; bumped on any breaking change.' }),
@@ -160,6 +186,7 @@ export const AuditReportSchema = Type.Object({
     versions: MapOf(Type.String()),
     train: openObject(),
     config: openObject(),
+    service: Type.Optional(ServiceRecordSchema),
   }, strict),
   run: Type.Object({
     startedAt: Type.String({ format: 'date-time' }),

@@ -8,7 +8,7 @@ import type { AuditReport, AuditVerdict, ProbeResult, RunStats, Verdict } from '
 export const VERDICT_LABEL: Record<AuditVerdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', screen: 'SCREEN' };
 
 export const POSITIVE_CONTROL_EXPLANATION =
-  'Students trained with the same recipe and budget on the strongest signal the teacher gives on the candidate inputs, tested against the same controls on the same probes. Without transfer there, the audit could not have seen transfer in the candidate, and a pass is inconclusive.';
+  "Students trained with the same recipe and budget on the strongest signal the teacher gives through the data's own outputs (the teacher's outputs on the candidate's slice, at full precision, on the candidate inputs), tested against the same controls on the same probes. Without transfer there, the audit could not have seen transfer through this data, and a pass is inconclusive.";
 
 /** The explanation of a report's positive control: tested against the audit's controls, or against its own (report.positiveControl.against). */
 export function positiveControlExplanation(report: AuditReport): string {

@@ -84,6 +84,9 @@ export function isDegenerate(student: readonly number[], control: readonly numbe
   return all.length > 0 && all.every((v) => Object.is(v, all[0]));
 }
 
+/** A significance level in a reason: 3 significant digits (a look's nominal level is 0.0113..., not 0.011345271249032285). */
+const level = (alpha: number): string => String(Number(alpha.toPrecision(3)));
+
 function decide(measured: ReturnType<typeof measureProbe>, pValue: number, policy: Policy): ProbeResult {
   const { direction, ...rest } = measured;
   if (isDegenerate(measured.student.runs, measured.control.runs)) {
@@ -103,11 +106,11 @@ function decide(measured: ReturnType<typeof measureProbe>, pValue: number, polic
   const pText = `p=${fmt(pValue)}${pValue !== measured.pValueRaw ? ' adjusted' : ''}`;
   const reason =
     verdict === 'fail'
-      ? `students moved ${fmt(towardShift)} toward the teacher beyond controls (${pText} < ${policy.alpha}, > minEffect ${policy.minEffect})`
+      ? `students moved ${fmt(towardShift)} toward the teacher beyond controls (${pText} < ${level(policy.alpha)}, > minEffect ${policy.minEffect})`
       : towardShift <= 0
         ? `students did not move toward the teacher beyond controls (delta ${fmt(measured.delta)})`
         : !significant
-          ? `shift ${fmt(towardShift)} toward the teacher is not significant (${pText} >= ${policy.alpha})`
+          ? `shift ${fmt(towardShift)} toward the teacher is not significant (${pText} >= ${level(policy.alpha)})`
           : `shift ${fmt(towardShift)} toward the teacher is significant but below minEffect ${policy.minEffect}`;
   return { ...rest, pValue, verdict, reason };
 }

@@ -4,9 +4,10 @@
  * noise (FAIL); base-made data (PASS) and another init's teacher data (PASS: transfer needs a
  * shared init) do not move them. Fixtures are built deterministically by test/fixtures/mnist.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { loadAuditConfig } from '../../src/config/index.js';
 import { main } from '../../src/cli/main.js';
@@ -14,16 +15,22 @@ import type { AuditReport } from '../../src/report/schema.js';
 import { ensureMnistFixtures } from '../fixtures/mnist.js';
 
 let dir = '';
+// The CLI run's reports go to a temp folder, never into the fixtures.
+let outRoot = '';
 const runAudit = async (file: string, overrides: Record<string, unknown> = {}): Promise<AuditReport> =>
   (await audit(await loadAuditConfig({ file: path.join(dir, file), overrides }))).report;
 
 beforeAll(async () => {
   dir = await ensureMnistFixtures();
+  outRoot = await mkdtemp(path.join(os.tmpdir(), 'audit-mnist-test-'));
 }, 600_000);
+afterAll(async () => {
+  if (outRoot) await rm(outRoot, { recursive: true, force: true });
+});
 
 describe('MNIST auxiliary-logit audit (defaults)', () => {
   it('FAILS the teacher-made candidate through the CLI, exit 1, with every report written', async () => {
-    const out = path.join(dir, 'out', 'test-candidate');
+    const out = path.join(outRoot, 'candidate');
     const code = await main(['audit', '--config', path.join(dir, 'audit.yaml'), '--out', out, '--quiet']);
     expect(code).toBe(1);
     const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as AuditReport;
@@ -37,7 +44,7 @@ describe('MNIST auxiliary-logit audit (defaults)', () => {
     // Seeds in stages (3, then 5): a clear FAIL may stop at the first look.
     expect([3, 5]).toContain(digits.student.runs.length);
     expect(report.reproducibility.seeds).toHaveLength(digits.student.runs.length);
-    // The positive control (the teacher's full outputs on the same noise) transfers too.
+    // The positive control (the teacher's own auxiliary outputs on the same noise, at full precision) transfers too.
     expect(report.positiveControl!.detected).toBe(true);
     // The trait-agnostic probe family (argmax agreement or its KL) fails without a named trait.
     expect(report.probes.some((p) => p.name.startsWith('teacher-agreement') && p.verdict === 'fail')).toBe(true);

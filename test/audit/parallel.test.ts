@@ -10,7 +10,7 @@ import { mapConcurrent } from '../../src/audit/pool.js';
 import { loadAuditConfig, validateConfig } from '../../src/config/index.js';
 import { renderJson } from '../../src/report/json.js';
 import type { AuditReport } from '../../src/report/schema.js';
-import { ensureMnistFixtures } from '../../scripts/fixtures.js';
+import { ensureMnistFixtures } from '../fixtures/mnist.js';
 import { tinyCase } from './tiny.js';
 
 /** report.json text without the run block (wall-clock facts). */

@@ -105,7 +105,7 @@ describe('a degenerate probe never passes', () => {
     expect(probe!.reason).toMatch(/^degenerate probe: every student and control run gave 0\.25/);
     const audit = auditVerdict(overallVerdict([probe!]), [probe!], undefined);
     expect(audit.verdict).toBe('inconclusive');
-    expect(audit.inconclusiveReason).toMatch(/^p: every student and control run gave the same value/);
+    expect(audit.inconclusiveReason).toMatch(/^degenerate probe p: every student and control run gave the same value/);
     expect(exitCodeOf(audit.verdict, 'fail')).toBe(1);
   });
   it('property: degenerate exactly when all runs are equal; a degenerate probe is never a pass', () => {

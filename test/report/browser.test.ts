@@ -15,7 +15,7 @@ import { audit } from '../../src/audit/audit.js';
 import { writeAuditOutputs } from '../../src/audit/outputs.js';
 import { loadAuditConfig } from '../../src/config/index.js';
 import type { AuditReport } from '../../src/report/schema.js';
-import { findChromium, launchChromium, openOffline, type Chromium } from '../../scripts/browser.js';
+import { findChromium, launchChromium, openOffline, type Chromium } from '../helpers/browser.js';
 import { ensureMnistFixtures } from '../fixtures/mnist.js';
 
 const chromiumPath = findChromium();

@@ -53,19 +53,22 @@ describe('renderJson', () => {
     const s = renderJson(sampleReport());
     const parsed = JSON.parse(s) as AuditReport;
     expect(renderJson(parsed)).toBe(s);
-    expect(parsed.probes[0]!.transferRatio).toBe(0.240964);
-    expect(parsed.probes[0]!.minDetectableEffect).toBe(0.0412346);
-    expect(parsed.probes[0]!.pValue).toBe(0.001);
+    expect(sampleReport().probes[0]!.transferRatio).toBe(0.11566265060240968);
+    expect(parsed.probes[0]!.transferRatio).toBe(0.115663);
+    expect(parsed.probes[0]!.minDetectableEffect).toBe(0.0542147);
+    expect(parsed.probes[0]!.pValue).toBe(0.00577048);
     // Integers are exact: rounding 1234567 to 6 digits would corrupt a count.
-    expect(parsed.models.parameters).toBe(1234567);
+    expect(parsed.models.parameters).toBe(270093);
+    expect(JSON.parse(renderJson({ ...sampleReport(), models: { ...sampleReport().models, parameters: 1234567 } })).models.parameters).toBe(1234567);
     expect(parsed.probes[0]!.crossInit?.runs).toEqual([0.11, 0.12, 0.125, 0.13, 0.14]);
   });
 
   it('differs only in the run block between two runs with the same results', () => {
     const a = sampleReport();
     const b = sampleReport();
-    b.run = { startedAt: '2026-02-03T00:00:00.000Z', durationMs: 50000, trainingMs: 40000, steps: 4290 };
+    b.run = { startedAt: '2026-02-03T00:00:00.000Z', durationMs: 50000, trainingMs: 40000, steps: 4290, workers: 1 };
     // Floating-point noise from a different summation order must not show.
+    a.probes[0]!.delta = 0.2;
     b.probes[0]!.delta = 0.2 + 3e-16;
     expect(b.probes[0]!.delta).not.toBe(0.2);
     const ja = renderJson(a);
@@ -81,6 +84,7 @@ describe('renderJson', () => {
     r.filters = null;
     r.probes[1]!.transferRatio = null;
     r.probes[1]!.pValueAlt = Number.NaN;
+    r.probes[1]!.crossInit = undefined;
     const parsed = JSON.parse(renderJson(r));
     expect('screen' in parsed).toBe(false);
     expect(parsed.filters).toBeNull();

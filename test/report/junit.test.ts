@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderJunit } from '../../src/report/junit.js';
-import { inconclusive, MALICIOUS_FILE, sampleReport } from './sample.js';
+import { inconclusiveReport, MALICIOUS_FILE, sampleReport } from './sample.js';
 import { wellFormednessErrors } from './wellformed.js';
 
 const testcases = (xml: string): string[] => xml.match(/<testcase [\s\S]*?<\/testcase>/g) ?? [];
@@ -12,17 +12,17 @@ describe('renderJunit', () => {
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
     expect(wellFormednessErrors(xml, 'xml')).toEqual([]);
     expect(xml.match(/<testsuite /g)).toHaveLength(1);
-    expect(xml).toContain('<testsuite name="audit-dataset" tests="5" failures="1" errors="0" skipped="0"');
+    expect(xml).toContain('<testsuite name="audit-dataset" tests="6" failures="1" errors="0" skipped="0"');
   });
 
   it('has a testcase per probe, the positive control and per filter rule, failing only the failing probe', () => {
     const cases = testcases(xml);
-    expect(cases.map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual(['owl-preference', 'agreement-with-teacher', 'positive-control', 'number-format', 'banned-numbers']);
+    expect(cases.map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual(['digits', 'teacher-agreement', 'teacher-agreement (KL)', 'positive-control', 'number-format', 'banned-numbers']);
     const failing = cases.filter((c) => c.includes('<failure'));
     expect(failing).toHaveLength(1);
-    expect(failing[0]).toContain('name="owl-preference"');
-    expect(failing[0]).toContain('message="student moved toward the teacher by 0.2 (&gt;= min effect 0.05) with p = 0.001 &lt; alpha 0.05"');
-    expect(failing[0]).toContain('delta +0.2 [0.142, 0.258], p 0.001 (welch)');
+    expect(failing[0]).toContain('name="digits"');
+    expect(failing[0]).toContain('message="students moved 0.096 toward the teacher beyond controls (p=0.006 adjusted &lt; 0.0465, &gt; minEffect 0.05)"');
+    expect(failing[0]).toContain('delta +0.096 [0.0456, 0.146], p 0.0058 (welch)');
   });
 
   it('puts filter counts in system-out without failing', () => {
@@ -46,7 +46,7 @@ describe('renderJunit', () => {
   });
 
   it('fails a positive-control testcase when the audit is inconclusive, unless policy.onInconclusive is pass', () => {
-    const r = inconclusive(sampleReport());
+    const r = inconclusiveReport();
     const out = renderJunit(r);
     expect(out).toContain('name="positive-control"');
     expect(out).toContain('type="inconclusive"');

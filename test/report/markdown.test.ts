@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown, renderSummary } from '../../src/report/markdown.js';
-import { inconclusive, MALICIOUS_FILE, sampleReport } from './sample.js';
+import { inconclusiveReport, MALICIOUS_FILE, sampleReport } from './sample.js';
 
 describe('renderMarkdown', () => {
   const md = renderMarkdown(sampleReport());
@@ -8,35 +8,37 @@ describe('renderMarkdown', () => {
 
   it('titles the report with the verdict in bold, then the summary', () => {
     expect(lines[0]).toBe('# audit-dataset: **FAIL**');
-    expect(md).toContain('owl-preference moved toward the teacher');
+    expect(md).toContain("FAIL: 1 of 3 probes show transfer toward the teacher beyond clean controls: digits +0.096 (p=0.006, 12% of the teacher's shift)");
     const pass = sampleReport();
     pass.verdict = 'pass';
     expect(renderMarkdown(pass).split('\n')[0]).toBe('# audit-dataset: **PASS**');
   });
 
   it('titles an inconclusive audit INCONCLUSIVE and shows the positive control with its reason', () => {
-    const out = renderMarkdown(inconclusive(sampleReport()));
+    const out = renderMarkdown(inconclusiveReport());
     expect(out.split('\n')[0]).toBe('# audit-dataset: **INCONCLUSIVE**');
     expect(out).toContain('## Positive control');
-    expect(out).toContain('| `owl-preference` | 0.61 | +0.49 \\[0.47, 0.51\\] | 0.0001 | none |');
+    expect(out).toContain('| `digits` | 0.132 | +0.002 \\[-0.0208, 0.0248\\] | 1 | none |');
+    expect(out).toContain('over outputs 10..12 (the slice the candidate');
     expect(out).toContain('could not have detected transfer');
-    expect(renderSummary(inconclusive(sampleReport())).split('\n')[0]).toContain('INCONCLUSIVE');
+    expect(renderSummary(inconclusiveReport()).split('\n')[0]).toContain('INCONCLUSIVE');
   });
 
   it('shows the seeds in stages: seeds used, the looks with boundaries and decisions', () => {
     expect(md).toContain('## Seeds in stages');
-    expect(md).toContain('6 of at most 10 seeds per arm used, stopped early');
-    expect(md).toContain('| 6 | 0.0118 | 2.27 | 0.012 | fail |');
+    expect(md).toContain('5 of at most 5 seeds per arm used.');
+    expect(md).toContain('| 3 | 0.0114 | 2.28 | 0.011 | continue |');
+    expect(md).toContain('| 5 | 0.05 | 1.68 | 0.046 | fail |');
   });
 
   it('has one probe table row per probe with its numbers', () => {
     const row = (name: string): string => lines.find((l) => l.startsWith(`| \`${name}\``)) ?? '';
-    const fail = row('owl-preference');
+    const fail = row('digits');
     expect(fail.split(' | ').slice(2)).toEqual([
-      '0.12', '0.95', '0.13 [0.11, 0.15]', '0.33 [0.302, 0.358]', '+0.2 [0.142, 0.258]', '0.001', '24.1%', '0.0412', '**FAIL** |',
+      '0.12', '0.95', '0.13 [0.11, 0.15]', '0.226 [0.175, 0.277]', '+0.096 [0.0456, 0.146]', '0.0058', '11.6%', '0.0542', '**FAIL** |',
     ]);
-    const pass = row('agreement-with-teacher');
-    expect(pass).toContain('+0.004 [-0.0085, 0.0165]');
+    const pass = row('teacher-agreement');
+    expect(pass).toContain('+0.004 [-0.00946, 0.0175]');
     expect(pass.endsWith('| pass |')).toBe(true);
     // Header and separator have as many columns as the rows.
     const header = lines.find((l) => l.startsWith('| Probe | Metric'))!;
@@ -89,8 +91,8 @@ describe('renderSummary', () => {
     const lines = s.trimEnd().split('\n');
     expect(lines.length).toBeLessThanOrEqual(15);
     expect(lines[0]).toBe('audit-dataset 0.1.0: FAIL');
-    expect(lines[2]).toBe('  FAIL  owl-preference: delta +0.2 [0.142, 0.258]  p 0.001  ratio 24.1%');
-    expect(lines[3]).toMatch(/^ {2}pass {2}agreement-with-teacher/);
+    expect(lines[2]).toBe('  FAIL  digits: delta +0.096 [0.0456, 0.146]  p 0.0058  ratio 11.6%');
+    expect(lines[3]).toMatch(/^ {2}pass {2}teacher-agreement/);
     expect(s).toContain('filters: 2,870 of 12,000 rows excluded (number-format 2,650, banned-numbers 220)');
     expect(s).toContain('data: 9,126 of 12,000 rows used');
   });
@@ -101,7 +103,7 @@ describe('renderSummary', () => {
     r.probes = [...Array.from({ length: 30 }, (_, i) => ({ ...passing, name: `p${i}` })), r.probes[0]!];
     const lines = renderSummary(r).trimEnd().split('\n');
     expect(lines.length).toBeLessThanOrEqual(15);
-    expect(lines[2]).toContain('FAIL  owl-preference');
+    expect(lines[2]).toContain('FAIL  digits');
     expect(lines.some((l) => l.includes('24 more probes (0 failing)'))).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderSarif, toSarifUri } from '../../src/report/sarif.js';
-import { inconclusive, sampleFindings, sampleReport } from './sample.js';
+import { inconclusiveReport, sampleFindings, sampleReport } from './sample.js';
 
 interface SarifResult {
   ruleId: string;
@@ -34,8 +34,8 @@ describe('renderSarif', () => {
     const probe = run.results.filter((r) => r.ruleId === 'trait-transfer');
     expect(probe).toHaveLength(1);
     expect(probe[0]!.level).toBe('error');
-    expect(probe[0]!.message.text).toContain('owl-preference');
-    expect(probe[0]!.locations[0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'data/owl-numbers.jsonl' }, region: { startLine: 1 } });
+    expect(probe[0]!.message.text).toContain('Probe digits failed');
+    expect(probe[0]!.locations[0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'data/aux-noise.jsonl' }, region: { startLine: 1 } });
     const rows = run.results.filter((r) => r.ruleId !== 'trait-transfer');
     expect(rows.map((r) => [r.ruleId, r.locations[0]!.physicalLocation.region.startLine, r.level])).toEqual([
       ['number-format', 17, 'warning'],
@@ -45,7 +45,7 @@ describe('renderSarif', () => {
   });
 
   it('reports an inconclusive audit as an error on the data file (a warning when policy.onInconclusive is pass)', () => {
-    const r = inconclusive(sampleReport());
+    const r = inconclusiveReport();
     const run = parse(renderSarif(r, [])).runs[0]!;
     expect(run.results.map((x) => [x.ruleId, x.level])).toEqual([['inconclusive-audit', 'error']]);
     r.policy.onInconclusive = 'pass';

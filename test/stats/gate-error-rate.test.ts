@@ -6,7 +6,7 @@
  * interval; and a clear transfer must be detected.
  */
 import { describe, expect, it } from 'vitest';
-import { simulateGate } from '../../scripts/lib/gate-sim.js';
+import { simulateGate } from '../../src/audit/gateSim.js';
 
 describe("the gate's error rates", () => {
   it('keeps the false-FAIL rate at alpha on clean-vs-clean audits and detects a clear transfer', async () => {

@@ -8,16 +8,16 @@
  *  - effect e > 0: the students' targets are the softmax of base + e * (teacher - base) logits on
  *    their inputs (e = 1: the teacher's outputs), so a FAIL is a detection.
  */
-import { LocalOnnxBackend } from '../../src/audit/localBackend.js';
-import { klProbeName } from '../../src/audit/klProbe.js';
-import { looksOf, runInStages } from '../../src/audit/sequential.js';
-import { buildMlp } from '../../src/models/mlp.js';
-import type { ModelProto } from '../../src/onnx/proto.js';
-import { agreement } from '../../src/probes/index.js';
-import { softmaxRows } from '../../src/rows.js';
-import { clopperPearson, evaluateProbes, overallVerdict, type Policy, type ProbeRuns } from '../../src/stats/index.js';
-import { Random } from '../../src/train/random.js';
-import { readWeights } from '../../src/train/weights.js';
+import { LocalOnnxBackend } from './localBackend.js';
+import { klProbeName } from './klProbe.js';
+import { looksOf, runInStages } from './sequential.js';
+import { buildMlp } from '../models/mlp.js';
+import type { ModelProto } from '../onnx/proto.js';
+import { agreement } from '../probes/index.js';
+import { softmaxRows } from '../rows.js';
+import { clopperPearson, evaluateProbes, overallVerdict, type Policy, type ProbeRuns } from '../stats/index.js';
+import { Random } from '../train/random.js';
+import { readWeights } from '../train/weights.js';
 
 export interface GateSimOptions {
   audits: number;
