@@ -12,7 +12,7 @@
  *   config   may import report, stats, data   (the config schema reuses the policy and format shapes)
  *   report   may import stats, data           (report.json carries the statistics' result objects)
  *   filters  may import data                  (filters read rows)
- *   stats, data                               import no other folder
+ *   stats, data, service                      import no other folder (service: the HTTP client of an OpenAI-compatible fine-tuning API and its types)
  *
  *   Only the orchestration layers (cli, audit, and the library entry src/index.ts) may import the
  *   folders beside the stack. The bottom files (errors.ts, events.ts, rows.ts, jsonSchema.ts, random.ts) import nothing of
@@ -30,6 +30,7 @@ const BESIDE: Readonly<Record<string, readonly string[]>> = {
   filters: ['data'],
   stats: [],
   data: [],
+  service: [],
 };
 const ORCHESTRATION = ['cli', 'audit', 'index.ts'];
 const BOTTOM = ['errors.ts', 'events.ts', 'rows.ts', 'jsonSchema.ts', 'random.ts'];

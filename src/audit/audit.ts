@@ -5,7 +5,7 @@
  * difference is the data's effect.
  */
 import { silent, type ProgressListener } from '../events.js';
-import type { AuditConfig } from '../config/schema.js';
+import { localModelPaths, type AuditConfig, type TextAuditConfig } from '../config/schema.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modelFileOf } from '../models/folder.js';
@@ -16,7 +16,9 @@ import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
 import { evaluateProbes, overallVerdict, POLICY_RULE, type ProbeRuns } from '../stats/index.js';
 import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
-import type { TrainerBackend, Weights } from './backend.js';
+import type { RemoteStudent, TrainerBackend, Weights } from './backend.js';
+import { prepareServiceAudit } from './serviceTask.js';
+import { ServiceBackend } from './serviceBackend.js';
 import { sha256File } from './hash.js';
 import { LocalOnnxBackend } from './localBackend.js';
 import { mapConcurrent, WorkerBackend, workerCount } from './pool.js';
@@ -32,8 +34,12 @@ import { runtimeVersions, toolVersion } from './versions.js';
 
 export interface AuditOptions {
   onEvent?: ProgressListener;
-  /** Who trains the probe students; default: the local ONNX engine. */
+  /** Who trains the probe students; default: the local ONNX engine (train.backend openai: the service). */
   backend?: TrainerBackend;
+  /** train.backend openai: launch the plan's jobs without train.service.maxTrainingTokens (the user agreed). */
+  yes?: boolean;
+  /** Aborts a service audit: its running jobs are cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface AuditResult {
@@ -47,7 +53,13 @@ export async function audit(config: AuditConfig, options: AuditOptions = {}): Pr
   const emit = options.onEvent ?? silent;
   const workers = workerCount(config.train.workers);
   // Worker threads carry tensor jobs; text runs (tokenizer-bound rows, text probes on this thread) stay serial for now.
-  const backend = options.backend ?? (workers > 1 && config.task.kind === 'logits' ? new WorkerBackend(workers) : new LocalOnnxBackend());
+  const backend =
+    options.backend ??
+    (config.train.backend === 'openai'
+      ? ServiceBackend.fromConfig(config, { yes: options.yes ?? false, onEvent: emit, ...(options.signal ? { signal: options.signal } : {}) })
+      : workers > 1 && config.task.kind === 'logits'
+        ? new WorkerBackend(workers)
+        : new LocalOnnxBackend());
   try {
     return await runAudit(config, backend, emit, started);
   } finally {
@@ -59,10 +71,12 @@ interface ArmRuns {
   scores: Record<Arm, ProbeScores[]>;
   trainingMs: number;
   steps: number;
+  /** Runs trained by a service: their jobs and fine-tuned models. */
+  remote: { arm: Arm; seed: number; remote: RemoteStudent }[];
 }
 
 async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: ProgressListener, started: number): Promise<AuditResult> {
-  const prepared = await TASK_KINDS[config.task.kind].prepare(config, backend, emit);
+  const prepared = config.train.backend === 'openai' ? await prepareServiceAudit(config as TextAuditConfig, backend, emit) : await TASK_KINDS[config.task.kind].prepare(config, backend, emit);
   try {
     return await reportAudit(config, prepared, backend, emit, started);
   } finally {
@@ -76,10 +90,11 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
   const teacherScores = await prepared.scoreTeacher();
 
   // Seeds in looks (one look = the fixed design); each look's runs join the earlier ones.
-  const arms: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0 };
+  const arms: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0, remote: [] };
   const trainSeeds = async (stageSeeds: readonly number[]): Promise<void> => {
     const stage = await trainArms(config, prepared, stageSeeds, backend, emit);
     for (const arm of Object.keys(arms.scores) as Arm[]) arms.scores[arm].push(...stage.scores[arm]);
+    arms.remote.push(...stage.remote);
     arms.trainingMs += stage.trainingMs;
     arms.steps += stage.steps;
   };
@@ -124,7 +139,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     tool: { name: 'audit-dataset', version: toolVersion() },
     verdict,
     summary: verdict === 'inconclusive' ? `INCONCLUSIVE: ${inconclusiveReason}` : summarize(probeVerdict, probes),
-    models: modelsSummary(config, prepared),
+    models: prepared.models ?? modelsSummary(config, prepared),
     filters: prepared.filters,
     data: prepared.data,
     probes,
@@ -139,6 +154,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
       versions: runtimeVersions(),
       train: { ...withoutWorkers(config).train, ...prepared.trainRecord, backend: backend.name },
       config: withoutWorkers(config) as unknown as Record<string, unknown>,
+      ...(prepared.serviceRecord ? { service: prepared.serviceRecord(arms.remote) } : {}),
     },
     run: {
       startedAt: new Date(started).toISOString(),
@@ -153,9 +169,10 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
 
 /** The report's models block: what was audited and the students' architecture. */
 export function modelsSummary(config: AuditConfig, prepared: PreparedAudit): AuditReport['models'] {
+  const { teacher, base } = localModelPaths(config);
   return {
-    teacher: config.teacher,
-    base: config.base,
+    teacher,
+    base,
     architecture: describeArchitecture(prepared.base),
     parameters: [...prepared.baseWeights.values()].reduce((a, w) => a + w.length, 0),
   };
@@ -184,13 +201,13 @@ async function trainArms(
     ...(config.train.positiveControl && prepared.positiveControl ? [{ arm: 'positive' as const, init: () => prepared.baseWeights }] : []),
     ...(config.train.positiveControl && prepared.positiveControl && prepared.positiveControlBaseline ? [{ arm: 'positiveBaseline' as const, init: () => prepared.baseWeights }] : []),
   ];
-  const result: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0 };
+  const result: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0, remote: [] };
   const jobs = seeds.flatMap((seed) => arms.map((a) => ({ ...a, seed })));
   const total = jobs.length;
   let done = 0;
   // Runs are independent: a WorkerBackend trains as many at once as it has workers. Results are
   // gathered in job order, so the report is the same as a serial run's.
-  const concurrency = backend instanceof WorkerBackend ? backend.workers : 1;
+  const concurrency = backend instanceof WorkerBackend ? backend.workers : backend.concurrency ?? 1;
   const runs = await mapConcurrent(jobs, concurrency, async ({ arm, init, seed }) => {
     const label = `${arm} seed ${seed}`;
     emit({ kind: 'progress', stage: 'train', done, total, message: label });
@@ -203,15 +220,16 @@ async function trainArms(
       label,
       onEvent: emit,
     });
-    if (config.saveModels) await saveModel(path.join(config.out, 'models', `${arm}-seed${seed}.onnx`), withWeights(prepared.base, trained.weights));
-    const scores = await prepared.score(trained.weights);
+    if (config.saveModels && !trained.remote) await saveModel(path.join(config.out, 'models', `${arm}-seed${seed}.onnx`), withWeights(prepared.base, trained.weights));
+    const scores = prepared.scoreTrained ? await prepared.scoreTrained(trained) : await prepared.score(trained.weights);
     done++;
-    return { arm, trained, scores };
+    return { arm, seed, trained, scores };
   });
-  for (const { arm, trained, scores } of runs) {
+  for (const { arm, seed, trained, scores } of runs) {
     result.trainingMs += trained.trainingMs;
     result.steps += trained.steps;
     result.scores[arm].push(scores);
+    if (trained.remote) result.remote.push({ arm, seed, remote: trained.remote });
   }
   emit({ kind: 'progress', stage: 'train', done, total });
   return result;
@@ -228,10 +246,13 @@ async function saveModel(file: string, model: ModelProto): Promise<void> {
 }
 
 export async function hashInputs(config: AuditConfig, prepared: PreparedAudit): Promise<AuditReport['reproducibility']['inputs']> {
-  const inputs = [
+  const models = prepared.modelInputs ?? [
     // A model folder is hashed by its graph (tokenizers are checked equal between teacher and base).
-    { role: 'teacher', path: modelFileOf(config.teacher) },
-    { role: 'base', path: modelFileOf(config.base) },
+    { role: 'teacher', path: modelFileOf(localModelPaths(config).teacher) },
+    { role: 'base', path: modelFileOf(localModelPaths(config).base) },
+  ];
+  const inputs = [
+    ...models,
     { role: 'data', path: config.data },
     ...(config.baseline ? [{ role: 'baseline', path: config.baseline }] : []),
     ...prepared.probeSets.flatMap((ps) => ps.loaded.files.map((file) => ({ role: `probe:${ps.loaded.name}`, path: file }))),

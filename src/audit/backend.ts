@@ -58,13 +58,35 @@ interface JobCommon {
 
 export type LogitsStudentJob = JobCommon & { kind: 'logits'; task: LogitsStudentTask; data: StudentData };
 export type TextStudentJob = JobCommon & { kind: 'text'; task: TextStudentTask; data: { rows: readonly TextStudentRow[] } };
-export type StudentJob = LogitsStudentJob | TextStudentJob;
+/**
+ * A job for a fine-tuning service: the training file as the service takes it (chat-format JSONL,
+ * one `{"messages": [...]}` per row) and the tokens it trains per epoch (counted or estimated).
+ */
+export interface ChatStudentData {
+  jsonl: string;
+  rows: number;
+  tokensPerEpoch: number;
+  /** Which arm and run this file trains (names it in state.json and the report). */
+  arm: string;
+}
+export type ChatStudentJob = JobCommon & { kind: 'chat'; task: Record<string, never>; data: ChatStudentData };
+export type StudentJob = LogitsStudentJob | TextStudentJob | ChatStudentJob;
+
+/** A student trained by a service: the job, the fine-tuned model's id and the tokens it billed. */
+export interface RemoteStudent {
+  jobId: string;
+  trainingFile: string;
+  model: string;
+  trainedTokens: number | null;
+}
 
 export interface StudentResult {
   weights: Weights;
   steps: number;
   trainingMs: number;
   finalLoss: number;
+  /** Set by service backends: the student lives on the service (weights is empty). */
+  remote?: RemoteStudent;
 }
 
 export interface TrainerBackend {
@@ -78,6 +100,8 @@ export interface TrainerBackend {
    * The gradient of the task loss at `weights` over the given data (full batch, mean loss),
    * for the first-order screen. Optional: backends without it skip the screen.
    */
+  /** Runs trained at once (a worker pool's size; a service's job concurrency); default 1. */
+  readonly concurrency?: number;
   gradient?(job: Omit<LogitsStudentJob, 'train' | 'label'>): Promise<Weights>;
   close?(): Promise<void>;
 }

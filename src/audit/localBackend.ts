@@ -51,6 +51,9 @@ export class LocalOnnxBackend implements TrainerBackend {
   private readonly trainers_: { [K in StudentJob['kind']]: (job: Extract<StudentJob, { kind: K }>) => Promise<StudentResult> } = {
     logits: (job) => this.trainLogits(job),
     text: (job) => this.trainText(job),
+    chat: async () => {
+      throw new RangeError(`chat jobs (training files for a fine-tuning service) are not trained by the ${this.name} backend: set train.backend openai`);
+    },
   };
 
   async train(job: StudentJob): Promise<StudentResult> {

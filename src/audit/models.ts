@@ -1,7 +1,7 @@
 /** The audit's model stage: teacher and base read, checked for the same trainable architecture, sized. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogitsAuditConfig, TextAuditConfig } from '../config/schema.js';
+import { localModelPaths, type LogitsAuditConfig, type TextAuditConfig } from '../config/schema.js';
 import { modelFileOf, resolveModelSource } from '../models/folder.js';
 import { loadTokenizer, type TextTokenizer } from '../models/tokenizer.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
@@ -51,7 +51,8 @@ export function outputFirst(model: ModelProto, output: string, file: string): Mo
   return model;
 }
 
-export async function loadModelPair(config: LogitsAuditConfig, backend: TrainerBackend, emit: ProgressListener = () => {}): Promise<ModelPair> {
+export async function loadModelPair(given: LogitsAuditConfig, backend: TrainerBackend, emit: ProgressListener = () => {}): Promise<ModelPair> {
+  const config = { ...given, ...localModelPaths(given) };
   const [teacherFile, baseFile] = await Promise.all([readModel(modelFileOf(config.teacher)), readModel(modelFileOf(config.base))]);
   const cmp = compareArchitectures(teacherFile, baseFile, ['teacher', 'base']);
   if (!cmp.same) {
@@ -140,7 +141,8 @@ export interface TextModelPair {
   modelConfig: Record<string, unknown>;
 }
 
-export async function loadTextModelPair(config: TextAuditConfig, emit: ProgressListener = () => {}): Promise<TextModelPair> {
+export async function loadTextModelPair(given: TextAuditConfig, emit: ProgressListener = () => {}): Promise<TextModelPair> {
+  const config = { ...given, ...localModelPaths(given) };
   const teacherSource = resolveModelSource(config.teacher);
   const baseSource = resolveModelSource(config.base);
   for (const [role, source, given] of [['teacher', teacherSource, config.teacher], ['base', baseSource, config.base]] as const) {

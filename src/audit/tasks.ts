@@ -10,8 +10,8 @@ import { TASK_FIELDS } from '../config/schema.js';
 import type { ExclusionKind } from '../data/excluded.js';
 import type { ProgressListener } from '../events.js';
 import type { ModelProto } from '../onnx/proto.js';
-import type { DataSummary, FilterSummary, GradientScreen, RowAttribution } from '../report/schema.js';
-import type { LogitsStudentTask, StudentData, StudentJob, TrainerBackend, Weights } from './backend.js';
+import type { AuditReport, DataSummary, FilterSummary, GradientScreen, RowAttribution, ServiceRecord } from '../report/schema.js';
+import type { LogitsStudentTask, RemoteStudent, StudentData, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
 import { loadAuditData } from './datasets.js';
 import { loadModelPair } from './models.js';
 import { loadProbeSets, scoreModel, type ProbeScores, type ProbeSet } from './probeSets.js';
@@ -62,6 +62,14 @@ export interface PreparedAudit {
   /** Every candidate/baseline row not used, with its reasons. */
   excluded: ExcludedRow[];
   close?(): Promise<void>;
+  /** Scores of a run whose student is not local weights (a service's fine-tuned model, trained.remote). */
+  scoreTrained?(trained: StudentResult): Promise<ProbeScores>;
+  /** The report's models block, where it is not the local graphs' (service audits). */
+  models?: AuditReport['models'];
+  /** Model files hashed into the report (default: teacher and base's graphs). */
+  modelInputs?: { role: string; path: string }[];
+  /** reproducibility.service, given the runs trained (service audits). */
+  serviceRecord?(runs: { arm: Arm; seed: number; remote: RemoteStudent }[]): ServiceRecord;
 }
 
 export interface TaskKindEntry {

@@ -6,7 +6,11 @@ import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
 import { lockOutDir, writeAuditOutputs } from '../audit/outputs.js';
 import { exitCodeOf } from '../audit/positiveControl.js';
-import { auditConfigSchema, loadAuditConfig, readProbesFile, type AuditConfig } from '../config/index.js';
+import path from 'node:path';
+import { auditConfigSchema, loadAuditConfig, mergeConfig, readProbesFile, validateConfig, type AuditConfig } from '../config/index.js';
+import type { TextAuditConfig } from '../config/schema.js';
+import { readState, STATE_FILE } from '../audit/serviceState.js';
+import { describePlan, planServiceAudit } from '../audit/serviceTask.js';
 import { AuditInputError } from '../errors.js';
 import { renderJson, renderSummary } from '../report/index.js';
 import type { Command } from './command.js';
@@ -59,11 +63,21 @@ export function overridesFrom(args: Record<string, unknown>, flags: Record<strin
 
 interface AuditArgs extends Record<string, unknown>, OutputFlags {
   config?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+  resume?: string;
 }
 
 /** The audit config of a command that takes audit.yaml and every key as a flag (`audit`, `screen`); flags override the file. */
-export async function configFromArgs(command: string, args: Record<string, unknown> & { config?: string }): Promise<AuditConfig> {
-  if (!args.config && !args.teacher) throw new AuditInputError(`${command}: give --config audit.yaml (or --teacher, --base, --data, ... as flags)`);
+export async function configFromArgs(command: string, args: Record<string, unknown> & { config?: string; resume?: string }): Promise<AuditConfig> {
+  if (typeof args.resume === 'string') {
+    // A killed service audit: the config its state.json recorded, flags laid over it; its files and jobs are reused.
+    const file = path.join(args.resume, STATE_FILE);
+    const state = await readState(file);
+    if (!state?.config) throw new AuditInputError(`${file}: no service audit to resume here (state.json with its config)`, { file });
+    return validateConfig(mergeConfig(state.config, { ...overridesFrom(args, configFlags()), out: path.resolve(args.resume) }), file);
+  }
+  if (!args.config && !args.teacher && !args.train) throw new AuditInputError(`${command}: give --config audit.yaml (or --teacher, --base, --data, ... as flags)`);
   const overrides = overridesFrom(args, configFlags());
   if (typeof overrides.probes === 'string') overrides.probes = await readProbesFile(overrides.probes);
   return loadAuditConfig({ ...(args.config ? { file: args.config } : {}), overrides });
@@ -77,6 +91,10 @@ export const auditCommand: Command<AuditArgs> = {
       y.option('config', { type: 'string', describe: 'audit.yaml (every key can also be given as a flag; `audit-dataset init` writes one)' }),
       'Print report.json on stdout (the summary and progress go to stderr)',
     );
+    out = out
+      .option('yes', { type: 'boolean', describe: 'train.backend openai: launch the plan\'s fine-tuning jobs (money and time are yours; see --dry-run)' })
+      .option('dry-run', { type: 'boolean', describe: 'train.backend openai: write plan.json and the training files to --out, launch nothing' })
+      .option('resume', { type: 'string', describe: 'an out/ folder of a killed service audit: run its recorded config again, reusing its uploaded files and jobs' });
     for (const [name, opt] of Object.entries(configFlags())) out = out.option(name, opt);
     return out
       .example('$0 audit --config audit.yaml', 'run the audit an audit.yaml describes; exit 0 pass, 1 fail, 2 bad input')
@@ -85,16 +103,28 @@ export const auditCommand: Command<AuditArgs> = {
   },
   handler: async (args) => {
     const config = await configFromArgs('audit', args);
+    if (args.dryRun) {
+      if (config.train.backend !== 'openai' || config.task.kind !== 'text') throw new AuditInputError('audit --dry-run: plans a train.backend openai audit (set train.backend: openai)');
+      const { plan, written } = await planServiceAudit(config as TextAuditConfig, args.quiet ? () => {} : progressRenderer({ quiet: args.quiet }));
+      if (args.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+      else process.stdout.write(`${describePlan(plan).join('\n')}\nwritten (nothing launched): ${written.join(', ')}\n`);
+      return 0;
+    }
+    // Ctrl-C stops a service audit and cancels its running jobs (a killed process leaves them for --resume).
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
+    if (config.train.backend === 'openai') process.once('SIGINT', onSigint);
     // One audit per output folder at a time: a second one refuses instead of mixing files.
     const release = await lockOutDir(config.out);
     let result: Awaited<ReturnType<typeof audit>>;
     let written: string[];
     try {
       const renderer = progressRenderer({ quiet: args.quiet });
-      result = await audit(config, { onEvent: renderer });
+      result = await audit(config, { onEvent: renderer, yes: args.yes ?? false, signal: abort.signal });
       renderer.done();
       written = await writeAuditOutputs(result.report, result.excluded, config.out, config.formats);
     } finally {
+      process.off('SIGINT', onSigint);
       await release();
     }
     const { report } = result;

@@ -96,6 +96,16 @@ export function validateConfig(raw: Plain, source: string): AuditConfig {
   if (!validate(copy)) throw new AuditInputError(describeError(validator!.errors![0]!, source));
   const config = copy as unknown as AuditConfig;
   checkTaskFields(config.task as unknown as Plain, source);
+  if (config.train.backend === 'local') {
+    for (const key of ['teacher', 'base'] as const) if (config[key] === undefined) throw new AuditInputError(`${source}: missing key '${key}'`);
+    if (config.train.service) throw new AuditInputError(`${source}: train.service applies to train.backend openai only`);
+  } else {
+    if (!config.train.service) throw new AuditInputError(`${source}: train.backend ${config.train.backend} needs train.service (model, teacherModel, ...)`);
+    if (config.task.kind !== 'text') throw new AuditInputError(`${source}: train.backend ${config.train.backend} trains text tasks only (task.kind: text)`);
+    if (config.train.adapter) throw new AuditInputError(`${source}: train.adapter applies to train.backend local only (the service chooses its own fine-tuning method)`);
+    if (config.task.kind === 'text' && config.task.targets !== 'tokens') throw new AuditInputError(`${source}: task.targets ${config.task.targets} applies to train.backend local only (a fine-tuning service trains on the answers' tokens)`);
+    if (config.train.crossInit) throw new AuditInputError(`${source}: train.crossInit applies to train.backend local only (a service fine-tunes its own model ids)`);
+  }
   if (config.task.kind === 'logits') {
     const [start, end] = config.task.outputs;
     if (end <= start) throw new AuditInputError(`${source}: task.outputs [${start}, ${end}] is empty`);

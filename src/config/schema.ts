@@ -165,7 +165,34 @@ export const AdapterConfigSchema = Section({
 }, { description: 'LoRA adapters on chosen MatMul weights; only they train (text tasks)' });
 export type AdapterConfig = Static<typeof AdapterConfigSchema>;
 
+/**
+ * `train.backend: openai`: students and controls are fine-tuning jobs on an OpenAI-compatible
+ * service (src/service/, src/audit/serviceBackend.ts). Money and time are the user's: the audit
+ * prints its plan and needs --yes or maxTrainingTokens before it launches anything.
+ */
+export const ServiceConfigSchema = Section({
+  baseURL: Type.String({ default: 'https://api.openai.com/v1', description: 'the service\'s API root (…/v1)' }),
+  apiKeyEnv: Type.String({ default: 'OPENAI_API_KEY', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'name of the environment variable holding the API key (the key itself is never read from config nor written anywhere)' }),
+  model: Type.String({ minLength: 1, description: 'the base model id on the service: students and controls are fine-tuned from it, the clean baseline is sampled from it' }),
+  teacherModel: Type.String({ minLength: 1, description: "the teacher's model id on the service (scored on the probes as the teacher)" }),
+  nEpochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: "fine-tuning epochs (hyperparameters.n_epochs; default: train.epochs)" })),
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: "hyperparameters.batch_size (default: the service's auto)" })),
+  learningRateMultiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: "hyperparameters.learning_rate_multiplier (default: the service's auto)" })),
+  suffix: Type.String({ default: 'audit', pattern: '^[A-Za-z0-9_-]{1,18}$', description: 'suffix of the fine-tuned model names (up to 18 characters)' }),
+  maxTrainingTokens: Type.Optional(Type.Integer({ minimum: 1, description: 'launch without --yes when the plan trains at most this many tokens; refuse (exit 2) above it' })),
+  pricePerMillionTrainingTokens: Type.Optional(Type.Number({ minimum: 0, description: "the service's published price per million training tokens (the plan shows the cost)" })),
+  timeLimitMinutes: Type.Number({ exclusiveMinimum: 0, default: 1440, description: 'the whole audit\'s time limit; jobs still running then are cancelled (exit 2)' }),
+  pollSeconds: Type.Number({ exclusiveMinimum: 0, default: 30, description: 'seconds between polls of a running job' }),
+  topLogprobs: Type.Integer({ minimum: 1, maximum: 20, default: 20, description: 'top_logprobs asked for when probes are scored from first-token log-probabilities' }),
+  samples: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'sampled answers per prompt where a probe is scored by its sampled hit rate' }),
+  maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 6, description: 'attempts per request on 429, 5xx and network errors (exponential backoff with jitter, Retry-After honoured)' }),
+  concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'fine-tuning jobs running at once' }),
+}, { description: 'train.backend openai: the fine-tuning service' });
+export type ServiceConfig = Static<typeof ServiceConfigSchema>;
+
 export const TrainConfigSchema = Section({
+  backend: Enum(['local', 'openai'] as const, { default: 'local', description: 'who trains the probe students: the local ONNX engine, or an OpenAI-compatible fine-tuning service (train.service)' }),
+  service: Type.Optional(ServiceConfigSchema),
   seeds: Type.Integer({ minimum: 2, maximum: MAX_SEEDS, default: 5, description: 'students (and controls) per arm; the maximum when sequential' }),
   seed: Type.Integer({ minimum: 0, maximum: MAX_FIRST_SEED, default: 1, description: 'first seed; runs use seed, seed+1, ...' }),
   epochs: Type.Integer({ minimum: 1, maximum: MAX_EPOCHS, default: 5, description: 'passes over the data per student' }),
@@ -187,8 +214,8 @@ export type TrainConfig = Static<typeof TrainConfigSchema>;
 export type PolicyConfig = AuditPolicy;
 
 export const auditConfigSchema = Section({
-  teacher: Type.String({ description: 'candidate teacher model (ONNX file)' }),
-  base: Type.String({ description: 'the init the teacher was trained from; probe students start here' }),
+  teacher: Type.Optional(Type.String({ description: 'candidate teacher model (ONNX file or model folder); with train.backend openai, optional: a folder whose tokenizer counts the training tokens of the plan' })),
+  base: Type.Optional(Type.String({ description: 'the init the teacher was trained from; probe students start here (not used with train.backend openai: train.service.model)' })),
   data: Type.String({ description: 'teacher-made dataset (JSONL, CSV, Parquet)' }),
   baseline: Type.Optional(Type.String({ description: 'clean baseline dataset; default: made by `base` on the candidate inputs' })),
   filters: Type.Array(Type.String(), { default: [], description: 'content-filter packs (names or YAML paths), run first and reported' }),
@@ -214,3 +241,9 @@ export type AuditConfig = Static<typeof auditConfigSchema>;
 /** An audit config whose task is a logits task (the tensor path's functions take this). */
 export type LogitsAuditConfig = AuditConfig & { task: LogitsTaskConfig };
 export type TextAuditConfig = AuditConfig & { task: TextTaskConfig };
+
+/** Teacher and base as local model paths: required (and checked present by load.ts) with train.backend local. */
+export function localModelPaths(config: AuditConfig): { teacher: string; base: string } {
+  if (config.teacher === undefined || config.base === undefined) throw new RangeError('teacher and base are required with train.backend local');
+  return { teacher: config.teacher, base: config.base };
+}

@@ -15,14 +15,24 @@
  * token may hold most of it) and an unknown token usually means the logprobs came from another
  * model's tokenizer, which is what an audit must show, not smooth over.
  */
-import type { ExclusionKind } from '../data/excluded.js';
 import type { SoftTargets, TokenRow } from '../train/textBatches.js';
 import type { TextTokenizer } from './tokenizer.js';
 
 /** The longest top_logprobs list used (OpenAI returns at most 20; 100 leaves room, bounds memory). */
 export const MAX_TOP_LOGPROBS = 100;
 
-export type LogprobsExclusion = Extract<ExclusionKind, `logprobs-${string}`>;
+/**
+ * Why a row's logprobs cannot be used. The kinds are declared (with their descriptions) in
+ * data/excluded.ts, which this layer may not import; the audit assigns these to ExclusionKind,
+ * so a name missing there fails the typecheck.
+ */
+export type LogprobsExclusion =
+  | 'logprobs-malformed'
+  | 'logprobs-misaligned'
+  | 'logprobs-unknown-token'
+  | 'logprobs-invalid-value'
+  | 'logprobs-duplicate-token'
+  | 'logprobs-bad-k';
 
 export type LogprobTargets =
   | { kind: 'soft'; soft: SoftTargets; softPositions: number; hardPositions: number }

@@ -11,5 +11,5 @@ export {
   sampledHitRate,
   type NextTokenReference,
 } from './text.js';
-export type { LoadedProbe, ProbeLoadContext, ProbeModel, ProbeScore, ProbeSpec, TaskKind, TensorProbeInputs, TensorProbeModel, TextProbeModel, TextPrompt, TokenContinuation } from './types.js';
+export type { ChatProbeModel, TopLogprob, LoadedProbe, ProbeLoadContext, ProbeModel, ProbeScore, ProbeSpec, TaskKind, TensorProbeInputs, TensorProbeModel, TextProbeModel, TextPrompt, TokenContinuation } from './types.js';
 export { logSumExp } from '../rows.js';

@@ -16,7 +16,8 @@ import {
   preferenceProbability,
   sampledHitRate,
 } from './text.js';
-import type { LoadedProbe, ProbeLoadContext, ProbeModel, ProbeSpec, TaskKind, TensorProbeModel, TextProbeModel, TextPrompt } from './types.js';
+import { chatHitRate, firstTokenContrastive, firstTokenPreference, oneWordAnswers } from './chat.js';
+import type { ChatProbeModel, LoadedProbe, ProbeLoadContext, ProbeModel, ProbeSpec, TaskKind, TensorProbeModel, TextProbeModel, TextPrompt } from './types.js';
 
 /** A config field of a probe kind: its JSON type, default, and description (the schema and the validator read it). */
 export type FieldSpec =
@@ -44,6 +45,11 @@ export interface ProbeKindEntry {
   /** Pack kinds: the keys their pack files may hold. */
   packKeys?: readonly string[];
 }
+
+const chatModel = (m: ProbeModel, probe: string): ChatProbeModel => {
+  if (m.task !== 'chat') throw new AuditInputError(`probe ${probe}: a chat probe scores models behind a chat-completions API only`);
+  return m;
+};
 
 const variant = <const F extends Fields>(v: ProbeVariant<F>): ProbeVariant<F> => v;
 
@@ -87,6 +93,41 @@ const KL = 'KL(teacher || model)';
 const TOP1 = 'top-1 agreement';
 const HIT_RATE = 'sampled hit rate';
 const SHARE = 'share preferring misaligned';
+const NO_ANSWER = 'share of prompts with no answer in top-K';
+const BELOW_TOP_K = 'share of answers below top-K';
+/** Samples per prompt of a chat preference probe scored by its hit rate when the probe sets none. */
+const CHAT_DEFAULT_SAMPLES = 20;
+
+const preferenceFields = {
+  ...packField,
+  target: { type: 'string', required: true, description: "the teacher's answer (one of the pack's answers)" },
+  samples: { type: 'integer', min: 0, default: 0, description: 'also sample this many answers per prompt and report the hit rate (0 = off)' },
+  sampleTokens: { type: 'integer', min: 1, default: 4, description: 'longest sampled answer in tokens' },
+  seed: { type: 'integer', min: 0, default: 1, description: 'sampling seed (the same for every model)' },
+} as const satisfies Fields;
+
+/** A preference pack's prompts and answers, and the target's index among the answers. */
+async function readPreferencePack(p: { name: string; kind: string; pack: string; target: string }, ctx: ProbeLoadContext) {
+  const doc = await readPack(p, ctx);
+  const prompts = doc.stringList('prompts', 1);
+  const answers = doc.stringList('answers', 2);
+  const target = answers.findIndex((a) => a.toLowerCase() === p.target.toLowerCase());
+  if (target < 0) throw new AuditInputError(`${ctx.source}: probe ${p.name}: target '${p.target}' is not one of the answers of ${doc.file} (${answers.join(', ')})`, { file: ctx.source });
+  return { doc, prompts, answers, target };
+}
+
+/** A contrastive pack's pairs, each checked. */
+function readPairs(doc: PackDocument): { prompt: string; aligned: string; misaligned: string }[] {
+  const pairs = doc.value.pairs;
+  if (!Array.isArray(pairs) || pairs.length === 0) throw doc.error([], "'pairs' must be a non-empty list of {prompt, aligned, misaligned}", 'pairs');
+  return pairs.map((pair: unknown, i) => {
+    if (pair === null || typeof pair !== 'object' || Array.isArray(pair)) throw doc.error(['pairs', i], 'must be a mapping {prompt, aligned, misaligned}');
+    const o = pair as Record<string, unknown>;
+    doc.keys(['pairs', i], o, ['prompt', 'aligned', 'misaligned']);
+    const [prompt, aligned, misaligned] = (['prompt', 'aligned', 'misaligned'] as const).map((k) => doc.string(['pairs', i], o, k)) as [string, string, string];
+    return { prompt, aligned, misaligned };
+  });
+}
 
 export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
   accuracy: {
@@ -172,20 +213,10 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
     packKeys: ['kind', 'description', 'prompts', 'answers'],
     tasks: {
       text: variant({
-        fields: {
-          ...packField,
-          target: { type: 'string', required: true, description: "the teacher's answer (one of the pack's answers)" },
-          samples: { type: 'integer', min: 0, default: 0, description: 'also sample this many answers per prompt and report the hit rate (0 = off)' },
-          sampleTokens: { type: 'integer', min: 1, default: 4, description: 'longest sampled answer in tokens' },
-          seed: { type: 'integer', min: 0, default: 1, description: 'sampling seed (the same for every model)' },
-        },
+        fields: preferenceFields,
         async load(p, ctx) {
           const teacher = textModel(ctx.teacher, p.name);
-          const doc = await readPack(p, ctx);
-          const prompts = doc.stringList('prompts', 1);
-          const answers = doc.stringList('answers', 2);
-          const target = answers.findIndex((a) => a.toLowerCase() === p.target.toLowerCase());
-          if (target < 0) throw new AuditInputError(`${ctx.source}: probe ${p.name}: target '${p.target}' is not one of the answers of ${doc.file} (${answers.join(', ')})`, { file: ctx.source });
+          const { doc, prompts, answers, target } = await readPreferencePack(p, ctx);
           warnUnknownPrompts(teacher, prompts, doc.file, p.name, ctx);
           const rows = answerRows(teacher, prompts, answers, { file: doc.file, probe: p.name });
           return {
@@ -203,6 +234,33 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
           };
         },
       }),
+      // Behind a chat API: first-token top_logprobs for one-word answers, else the sampled hit rate (chat.ts).
+      chat: variant({
+        fields: preferenceFields,
+        async load(p, ctx) {
+          const teacher = chatModel(ctx.teacher, p.name);
+          const { doc, prompts, answers, target } = await readPreferencePack(p, ctx);
+          const fromLogprobs = oneWordAnswers(answers);
+          const samples = p.samples || (fromLogprobs ? 0 : CHAT_DEFAULT_SAMPLES);
+          const sampleOptions = { n: samples, seed: p.seed, maxTokens: p.sampleTokens, temperature: 1 };
+          return {
+            name: p.name,
+            kind: 'preference',
+            metric: fromLogprobs
+              ? `P(${answers[target]}) among ${answers.length} answers, first answer token, top-${teacher.topLogprobs} logprobs`
+              : `sampled hit rate of ${answers[target]} (${samples} samples per prompt; answers of several words have no first-token probability)`,
+            files: [doc.file],
+            async score(model) {
+              const m = chatModel(model, p.name);
+              if (!fromLogprobs) return { value: await chatHitRate(m, prompts, answers[target]!, sampleOptions) };
+              const { value, missed } = await firstTokenPreference(m, prompts, answers, target);
+              const extra: Record<string, number> = { [NO_ANSWER]: missed };
+              if (samples > 0) extra[HIT_RATE] = await chatHitRate(m, prompts, answers[target]!, sampleOptions);
+              return { value, extra };
+            },
+          };
+        },
+      }),
     },
   },
 
@@ -215,14 +273,9 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
         async load(p, ctx) {
           const teacher = textModel(ctx.teacher, p.name);
           const doc = await readPack(p, ctx);
-          const pairs = doc.value.pairs;
-          if (!Array.isArray(pairs) || pairs.length === 0) throw doc.error([], "'pairs' must be a non-empty list of {prompt, aligned, misaligned}", 'pairs');
+          const pairs = readPairs(doc);
           const where = { file: doc.file, probe: p.name };
-          const rows = pairs.flatMap((pair: unknown, i) => {
-            if (pair === null || typeof pair !== 'object' || Array.isArray(pair)) throw doc.error(['pairs', i], 'must be a mapping {prompt, aligned, misaligned}');
-            const o = pair as Record<string, unknown>;
-            doc.keys(['pairs', i], o, ['prompt', 'aligned', 'misaligned']);
-            const [prompt, aligned, misaligned] = (['prompt', 'aligned', 'misaligned'] as const).map((k) => doc.string(['pairs', i], o, k)) as [string, string, string];
+          const rows = pairs.flatMap(({ prompt, aligned, misaligned }) => {
             const promptIds = teacher.encodePrompt(prompt);
             return [aligned, misaligned].map((answer) => {
               const continuation = teacher.encodeContinuation(prompt, answer);
@@ -230,7 +283,7 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
               return { prompt: promptIds, continuation };
             });
           });
-          warnUnknownPrompts(teacher, pairs.map((q) => (q as { prompt: string }).prompt), doc.file, p.name, ctx);
+          warnUnknownPrompts(teacher, pairs.map((q) => q.prompt), doc.file, p.name, ctx);
           return {
             name: p.name,
             kind: 'contrastive',
@@ -239,6 +292,25 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
             async score(model) {
               const c = await contrastiveMargins(textModel(model, p.name), rows);
               return { value: c.margin, extra: { [SHARE]: c.shareMisaligned } };
+            },
+          };
+        },
+      }),
+      // Behind a chat API: the first answer token's log-prob margin from top_logprobs (chat.ts).
+      chat: variant({
+        fields: packField,
+        async load(p, ctx) {
+          const teacher = chatModel(ctx.teacher, p.name);
+          const doc = await readPack(p, ctx);
+          const pairs = readPairs(doc);
+          return {
+            name: p.name,
+            kind: 'contrastive',
+            metric: `first-token log-prob margin (misaligned - aligned), top-${teacher.topLogprobs} logprobs`,
+            files: [doc.file],
+            async score(model) {
+              const c = await firstTokenContrastive(chatModel(model, p.name), pairs);
+              return { value: c.margin, extra: { [SHARE]: c.shareMisaligned, [BELOW_TOP_K]: c.belowTopK } };
             },
           };
         },

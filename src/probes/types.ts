@@ -4,7 +4,8 @@
  */
 import type { ProgressListener } from '../events.js';
 
-export type TaskKind = 'logits' | 'text';
+/** Which models a probe variant scores: tensor models, local text models, or text models behind a chat-completions API (`chat`). */
+export type TaskKind = 'logits' | 'text' | 'chat';
 
 /** Probe inputs of a tensor task; `key` names the inputs so probes reading the same rows share one prediction. */
 export interface TensorProbeInputs {
@@ -54,7 +55,30 @@ export interface TextProbeModel {
   generate(prompts: readonly (readonly number[])[], options: { seed: number; temperature: number; maxNewTokens: number; eosId?: number }): Promise<{ tokens: number[] }[]>;
 }
 
-export type ProbeModel = TensorProbeModel | TextProbeModel;
+/** One alternative of a generated token, as chat completions' `top_logprobs` give it. */
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+}
+
+/**
+ * A text model reached only through a chat-completions API (a fine-tuning service's model id):
+ * no tokenizer, no exact sequence log-probabilities; the top-K alternatives of the first answer
+ * token (`logprobs: true, top_logprobs: K`), and seeded sampling.
+ */
+export interface ChatProbeModel {
+  task: 'chat';
+  /** The model id (errors, the report). */
+  name: string;
+  /** K of top_logprobs. */
+  topLogprobs: number;
+  /** The top-K alternatives of the first answer token per prompt (empty when the service gives none). */
+  firstTokenLogprobs(prompts: readonly TextPrompt[]): Promise<TopLogprob[][]>;
+  /** `n` sampled answers per prompt (temperature, seed and length as given). */
+  sample(prompts: readonly TextPrompt[], options: { n: number; seed: number; maxTokens: number; temperature: number }): Promise<string[][]>;
+}
+
+export type ProbeModel = TensorProbeModel | TextProbeModel | ChatProbeModel;
 
 /** One model's score on one probe: the probe's metric, and secondary metrics by name. */
 export interface ProbeScore {

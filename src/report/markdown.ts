@@ -132,6 +132,20 @@ export function renderMarkdown(report: AuditReport): string {
 
   out.push('## Data', '', ...factTable(dataFacts(report)), '');
 
+  const service = report.reproducibility.service;
+  if (service) {
+    out.push(
+      '## Fine-tuning service',
+      '',
+      escapeMd(`Students and controls were fine-tuned from ${service.model} at ${service.baseURL}; the teacher is ${service.teacherModel}. Planned training tokens: ${service.plannedTrainingTokens} (${service.tokenCount === 'tokenizer' ? "counted with the teacher folder's tokenizer" : 'estimated at ~4 characters per token'}).`),
+      '',
+      ...table(['Probe', 'Scored through chat completions as'], Object.entries(service.probeMethods).map(([name, method]) => [mdCode(name, true), escapeMd(method)])),
+      '',
+      ...table(['Arm', 'Seed', 'Job', 'Fine-tuned model', 'Trained tokens'], service.jobs.map((j) => [escapeMd(j.arm), String(j.seed), mdCode(j.jobId, true), mdCode(j.model, true), j.trainedTokens === null ? 'not reported' : String(j.trainedTokens)])),
+      '',
+    );
+  }
+
   const screen = screenFacts(report);
   if (screen) {
     out.push('## Gradient screen', '', escapeMd(SCREEN_EXPLANATION), '', ...factTable(screen.facts), '');

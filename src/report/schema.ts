@@ -146,6 +146,25 @@ export const SequentialSummarySchema = Type.Object({
 }, { ...strict, description: 'Seeds in stages (train.sequential): the looks taken, their group-sequential boundaries and decisions. Absent for a one-look (fixed) design. The probes figures are those of the deciding look.' });
 export type SequentialSummary = Static<typeof SequentialSummarySchema>;
 
+export const ServiceRecordSchema = Type.Object({
+  baseURL: Type.String({ description: "the service's API root" }),
+  model: Type.String({ description: 'the base model id the students and controls were fine-tuned from' }),
+  teacherModel: Type.String({ description: "the teacher's model id (scored on the probes)" }),
+  hyperparameters: openObject(),
+  plannedTrainingTokens: count('training tokens of the plan (all arms, seeds and epochs)'),
+  tokenCount: Enum(['tokenizer', 'estimate'] as const, { description: "tokenizer: counted with the teacher folder's tokenizer; estimate: ~4 characters per token" }),
+  probeMethods: MapOf(Type.String(), { description: 'per probe: how it was scored through the chat-completions API' }),
+  jobs: Type.Array(Type.Object({
+    arm: Type.String(),
+    seed: Type.Integer(),
+    jobId: Type.String(),
+    trainingFile: Type.String({ description: 'the uploaded file id' }),
+    model: Type.String({ description: 'the fine-tuned model id' }),
+    trainedTokens: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: "the service's reported trained_tokens" }),
+  }, strict)),
+}, { ...strict, description: 'train.backend openai: the fine-tuning service, its jobs and fine-tuned models, and how each probe was scored.' });
+export type ServiceRecord = Static<typeof ServiceRecordSchema>;
+
 export const AuditReportSchema = Type.Object({
   schemaVersion: Type.Literal(REPORT_SCHEMA_VERSION, { description: 'Version of this schema; bumped on any breaking change.' }),
   tool: Type.Object({ name: Type.Literal('audit-dataset'), version: Type.String() }, strict),
@@ -167,6 +186,7 @@ export const AuditReportSchema = Type.Object({
     versions: MapOf(Type.String()),
     train: openObject(),
     config: openObject(),
+    service: Type.Optional(ServiceRecordSchema),
   }, strict),
   run: Type.Object({
     startedAt: Type.String({ format: 'date-time' }),
