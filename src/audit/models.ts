@@ -6,7 +6,7 @@ import { modelFileOf, resolveModelSource } from '../models/folder.js';
 import { loadTokenizer, type TextTokenizer } from '../models/tokenizer.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { unsupportedOps } from '../autodiff/index.js';
-import { retieWeights } from '../autodiff/tied.js';
+import { restoreParameters } from '../autodiff/tied.js';
 import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
 import { readModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
@@ -85,13 +85,19 @@ export async function loadModelPair(given: LogitsAuditConfig, backend: TrainerBa
 }
 
 /**
- * A tied LM head that the exporter folded into a second (transposed) copy of the embedding reads
- * the embedding again (src/autodiff/tied.ts), so it trains as one parameter, as in PyTorch, and
- * students saved from this graph keep the tie. Said once per model as an info event.
+ * The parameters as PyTorch had them (src/autodiff/tied.ts): a tied LM head that the exporter
+ * folded into a second (transposed) copy of the embedding reads the embedding again, so it trains
+ * as one parameter; parameters the exporter merged because their values were equal (the ones and
+ * zeros of a fresh LayerNorm or bias) get their own initializers back, so they train separately.
+ * Students saved from this graph keep both. Said once per model as info events.
  */
 function retied(model: ModelProto, file: string, emit: ProgressListener): ModelProto {
-  for (const r of retieWeights(model)) {
+  const { untied, retied } = restoreParameters(model);
+  for (const r of retied) {
     emit({ kind: 'info', stage: 'models', message: `${file}: ${r.copy} is ${r.transposed ? 'the transpose of' : 'a copy of'} ${r.original} (a tied weight as exported); trained as one parameter` });
+  }
+  if (untied.length > 0) {
+    emit({ kind: 'info', stage: 'models', message: `${file}: ${untied.length} parameter(s) the exporter had merged by value (e.g. ${untied[0]!.name} into ${untied[0]!.original}) trained separately, as in PyTorch` });
   }
   return model;
 }

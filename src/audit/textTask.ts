@@ -20,7 +20,7 @@ import { generateRows, loadTextModel, type PromptInput, type TextModel } from '.
 import type { ChatMessage } from '../models/tokenizer.js';
 import type { ProbeSpec } from '../probes/index.js';
 import { encodeTextRow, type TextRowOptions } from '../models/textRows.js';
-import { logprobTargets } from '../models/logprobTargets.js';
+import { logprobTargets } from './logprobTargets.js';
 import type { SoftTargets } from '../train/textBatches.js';
 import type { TextStudentRow, TextStudentTask, TrainerBackend, Weights } from './backend.js';
 import { runContentFilters } from './contentFilters.js';

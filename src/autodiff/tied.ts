@@ -11,7 +11,7 @@
  */
 import { GraphBuilder } from '../onnx/builder.js';
 import { floatInitializers } from '../onnx/graph.js';
-import { DataType, dimsOf, graphOf, initializersOf, nodesOf, type ModelProto, type TensorProto } from '../onnx/proto.js';
+import { DataType, dimsOf, graphOf, initializersOf, nodesOf, onnx, type ModelProto, type TensorProto } from '../onnx/proto.js';
 
 export interface RetiedWeight {
   /** The initializer removed. */
@@ -59,6 +59,51 @@ export function retieWeights(model: ModelProto): RetiedWeight[] {
   graph.initializer = initializersOf(graph).filter((t) => !removed.has(t.name));
   graph.input = graph.input.filter((i) => !removed.has(i.name!));
   return found;
+}
+
+/** A parameter the exporter had merged into another by value, given back its own initializer. */
+export interface UntiedWeight {
+  /** The parameter's own name (the Identity output the exporter wrote). */
+  name: string;
+  /** The initializer it had been merged into. */
+  original: string;
+}
+
+/**
+ * torch.onnx.export (eval mode) merges parameters whose VALUES are equal into one initializer and
+ * writes each merged one as `Identity(kept)` under its own name: in a freshly initialized model
+ * every LayerNorm scale (ones) and every bias of one width (zeros) becomes ONE initializer, which
+ * trained as one parameter would tie what PyTorch trains separately. `untieMergedWeights` gives
+ * each such Identity output its own initializer again (same name, same values). Only merges of
+ * uniform tensors count: two non-uniform tensors with equal values are a real tie (the same
+ * parameter), which stays shared. Rewrites `model` in place; returns what it untied.
+ */
+export function untieMergedWeights(model: ModelProto): UntiedWeight[] {
+  const graph = graphOf(model);
+  const inits = new Map(floatInitializers(graph).map((t) => [t.name, t]));
+  const outputs = new Set(graph.output.map((o) => o.name!));
+  const found: UntiedWeight[] = [];
+  const identities = new Set<object>();
+  for (const node of nodesOf(graph)) {
+    if (node.opType !== 'Identity' || node.input.length !== 1 || node.output.length !== 1) continue;
+    const source = inits.get(node.input[0]!);
+    const name = node.output[0]!;
+    if (!source || source.dataType !== DataType.FLOAT || !source.rawData?.length || dimsOf(source).length < 1 || !uniform(source)) continue;
+    if (outputs.has(name) || inits.has(name)) continue;
+    const copy = onnx.TensorProto.create({ name, dims: source.dims, dataType: source.dataType, rawData: new Uint8Array(source.rawData) });
+    graph.initializer.push(copy);
+    inits.set(name, copy as TensorProto);
+    identities.add(node);
+    found.push({ name, original: source.name });
+  }
+  if (found.length > 0) graph.node = graph.node.filter((n) => !identities.has(n));
+  return found;
+}
+
+/** Both passes, as a model is loaded for training or scoring: merged uniform weights untied, folded tied copies re-tied. */
+export function restoreParameters(model: ModelProto): { untied: UntiedWeight[]; retied: RetiedWeight[] } {
+  const untied = untieMergedWeights(model);
+  return { untied, retied: retieWeights(model) };
 }
 
 /** How torch.onnx.export names the constants its folding makes (e.g. onnx::MatMul_643). */

@@ -205,7 +205,7 @@ export const TrainConfigSchema = Section({
   adapter: Type.Optional(AdapterConfigSchema),
   sequential: Type.Boolean({ default: true, description: "train seeds in stages of firstSeeds and stop early when the decision is clear (group-sequential, O'Brien-Fleming alpha spending; the false-fail rate stays at policy.alpha); seeds is then the maximum" }),
   firstSeeds: Type.Integer({ minimum: 2, maximum: 100, default: 3, description: 'seeds per arm at the first look of a sequential audit, and the step between looks' }),
-  positiveControl: Type.Boolean({ default: true, description: "also train positive-control students on the teacher's own outputs over the candidate's output slice (task.outputs), at full precision, on the candidate inputs; if they show no transfer, a pass becomes inconclusive" }),
+  positiveControl: Type.Boolean({ default: true, description: "also train positive-control students on the teacher's own outputs over the candidate's output slice (task.outputs), at full precision, on the candidate inputs (text: its next-token distributions on the candidate rows, tested against students trained on the base's); if they show no transfer, a pass becomes inconclusive" }),
   workers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'probe runs trained at once, one worker thread each (0 = one per core, 1 = serial); the report does not depend on it' }),
 });
 export type TrainConfig = Static<typeof TrainConfigSchema>;

@@ -19,8 +19,8 @@ import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, t
 import { Random } from '../random.js';
 import { logSumExp } from '../rows.js';
 import { createSession, type SessionTuning } from '../train/session.js';
-import { loadModelProto, withWeights } from '../train/weights.js';
-import { retieWeights } from '../autodiff/tied.js';
+import { cloneModel, loadModelProto, withWeights } from '../train/weights.js';
+import { restoreParameters } from '../autodiff/tied.js';
 
 export interface TextRunnerOptions {
   /** Replacement values for initializers (a student's weights on the base graph). */
@@ -101,10 +101,12 @@ export class TextRunner {
 
   static async load(source: string | Uint8Array | ModelProto, options: TextRunnerOptions = {}): Promise<TextRunner> {
     const name = options.name ?? (typeof source === 'string' ? source : 'model');
-    let model = await loadModelProto(source);
+    // A model handed in as a ModelProto is the caller's: restored on a copy.
+    let model = typeof source === 'string' || source instanceof Uint8Array ? await loadModelProto(source) : cloneModel(source);
     // The graph students were trained on (src/audit/models.ts): a tied head exported as a second
-    // copy of the embedding reads the embedding, so a student's one trained copy drives both.
-    retieWeights(model);
+    // copy of the embedding reads the embedding, so a student's one trained copy drives both;
+    // parameters the exporter merged by value have their own initializers (and trained values).
+    restoreParameters(model);
     if (options.weights && options.weights.size > 0) model = withWeights(model, options.weights);
     const graph = graphOf(model, name);
     const initializers = new Set(graph.initializer.map((t) => t.name));

@@ -126,7 +126,7 @@ export const PositiveControlSchema = Type.Object({
   }, strict)),
   against: Type.Optional(Type.String({ description: "what the positive-control students are tested against when not the audit's controls (text: students trained the same way on the base's next-token distributions on the same rows)" })),
   reason: Type.String({ description: 'one line in plain words' }),
-}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives through the data's own channel (for logits tasks: the teacher's own outputs, at full precision, over the slice the candidate's targets cover, on the candidate inputs; its full distribution when the slice is every output), tested against the same controls on the same probes. A pass with detected false becomes inconclusive." });
+}, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives through the data's own channel (for logits tasks: the teacher's own outputs, at full precision, over the slice the candidate's targets cover, on the candidate inputs; its full distribution when the slice is every output; tested against the same controls. For text: its next-token distributions on the candidate rows, tested against students trained the same way on the base's), on the same probes. A pass with detected false becomes inconclusive." });
 export type PositiveControl = Static<typeof PositiveControlSchema>;
 
 export const SequentialSummarySchema = Type.Object({

@@ -1,7 +1,8 @@
 /** retieWeights: folded copies of tied weights re-tied; parameters that merely start equal left alone. */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { retieWeights } from '../../src/autodiff/tied.js';
+import { retieWeights, untieMergedWeights } from '../../src/autodiff/tied.js';
+import { trainableParams } from '../../src/train/weights.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { makeModel, onnx, tensorValueInfo, type ModelProto } from '../../src/onnx/proto.js';
 import { seededRandom, uniform } from '../helpers/models.js';
@@ -45,5 +46,34 @@ describe('retieWeights', () => {
     expect(m.graph!.node![0]!.opType).toBe('Transpose');
     expect(Array.from(await run(m))).toEqual(Array.from(before));
     expect(retieWeights(m)).toEqual([]);
+  });
+});
+
+describe('untieMergedWeights', () => {
+  /** Two LayerNorm-like scales and two "tied" heads, merged by the exporter into Identity(kept). */
+  function merged(): ModelProto {
+    const graph = onnx.GraphProto.create({ name: 'm' });
+    graph.input.push(tensorValueInfo('x', [2, 4]));
+    const b = new GraphBuilder(graph);
+    b.constFloat([1, 1, 1, 1], [4], 'h.0.ln_1.weight');
+    const emb = uniform(seededRandom(5), 16);
+    b.constFloat([...emb], [4, 4], 'wte.weight');
+    const ln2 = b.node('Identity', ['h.0.ln_1.weight'], {}, { outputs: ['h.0.ln_2.weight'] })[0]!; // merged by value: ones
+    const head = b.node('Identity', ['wte.weight'], {}, { outputs: ['lm_head.weight'] })[0]!; // a real tie: same non-uniform values
+    const y = b.op('MatMul', [b.op('Mul', [b.op('Mul', ['x', 'h.0.ln_1.weight']), ln2]), 'wte.weight']);
+    const out = b.op('MatMul', [y, head], {}, 'logits');
+    graph.output.push(tensorValueInfo(out, [2, 4]));
+    return makeModel(graph, 17);
+  }
+
+  it('gives a parameter merged with equal uniform values its own initializer back; a non-uniform tie stays shared', async () => {
+    const m = merged();
+    const before = await run(m);
+    expect(untieMergedWeights(m)).toEqual([{ name: 'h.0.ln_2.weight', original: 'h.0.ln_1.weight' }]);
+    expect(m.graph!.initializer!.map((t) => t.name)).toEqual(['h.0.ln_1.weight', 'wte.weight', 'h.0.ln_2.weight']);
+    expect(m.graph!.node!.filter((n) => n.opType === 'Identity').map((n) => n.output![0])).toEqual(['lm_head.weight']);
+    expect(trainableParams(m).map((t) => t.name).sort()).toEqual(['h.0.ln_1.weight', 'h.0.ln_2.weight', 'wte.weight']);
+    expect(Array.from(await run(m))).toEqual(Array.from(before));
+    expect(untieMergedWeights(m)).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@
  * model's tokenizer, which is what an audit must show, not smooth over.
  */
 import type { SoftTargets, TokenRow } from '../train/textBatches.js';
-import type { TextTokenizer } from './tokenizer.js';
+import type { TextTokenizer } from '../models/tokenizer.js';
 
 /** The longest top_logprobs list used (OpenAI returns at most 20; 100 leaves room, bounds memory). */
 export const MAX_TOP_LOGPROBS = 100;
