@@ -47,6 +47,8 @@ export class ServiceBackend implements TrainerBackend {
   private readonly emit: ProgressListener;
   private statePromise: Promise<ServiceState> | undefined;
   private readonly running = new Set<string>();
+  /** Jobs this backend cancelled (time limit or abort), in order. */
+  readonly cancelled: string[] = [];
 
   constructor(private readonly options: ServiceBackendOptions) {
     const { service } = options;
@@ -246,6 +248,7 @@ export class ServiceBackend implements TrainerBackend {
     const client = new ServiceClient({ baseURL: this.service.baseURL, apiKey: this.options.env?.[this.service.apiKeyEnv] ?? process.env[this.service.apiKeyEnv] ?? '', maxAttempts: 2, backoffMs: 200, timeoutMs: 30_000, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
     try {
       const job = await client.cancelJob(id);
+      this.cancelled.push(id);
       const state = await this.state();
       await state.update((d) => {
         for (const j of Object.values(d.jobs)) if (j.id === id) j.status = job.status;

@@ -135,7 +135,63 @@ export interface ServicePlan {
   pricePerMillionTrainingTokens: number | null;
   estimatedCost: number | null;
   maxTrainingTokens: number | null;
+  /** The candidate file as read and filtered (the same rows a real run trains on). */
+  data: { rowsIn: number; rowsUsed: number; excluded: Record<string, number> };
+  /** Each probe as loaded (pack or file read, answers checked) and how the service will score it. */
+  probes: { name: string; metric: string }[];
+  /** Chat completions: probe scoring of every model, and the baseline sampling when no baseline is given. */
+  inference: {
+    /** Base, teacher and one fine-tuned model per job. */
+    scoredModels: number;
+    /** One model's probe scoring (every probe once), counted by scoring offline. */
+    perModel: InferenceCount;
+    probeScoring: InferenceCount;
+    baselineSampling: InferenceCount | null;
+    total: InferenceCount;
+    pricePerMillionInputTokens: number | null;
+    pricePerMillionOutputTokens: number | null;
+    estimatedCost: number | null;
+  };
   notes: string[];
+}
+
+/** Chat completions and their tokens: input as counted (or estimated), output at most max_completion_tokens x n. */
+export interface InferenceCount {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+const addCounts = (...cs: (InferenceCount | null)[]): InferenceCount =>
+  cs.reduce<InferenceCount>((a, c) => (c ? { requests: a.requests + c.requests, inputTokens: a.inputTokens + c.inputTokens, outputTokens: a.outputTokens + c.outputTokens } : a), { requests: 0, inputTokens: 0, outputTokens: 0 });
+
+const messagesOf = (p: TextPrompt): ChatMessage[] => (typeof p === 'string' ? [{ role: 'user', content: p }] : p.map((m) => ({ role: m.role as ChatMessage['role'], content: m.content })));
+
+/**
+ * A model that answers nothing and counts what was asked: probes scored on it make exactly the
+ * requests a real scoring would (one per prompt; `n` samples of up to maxTokens), with no service.
+ */
+function countingChatModel(service: ServiceConfig, counter: TokenCounter, tally: InferenceCount): ChatProbeModel {
+  const ask = (prompts: readonly TextPrompt[], outputPerPrompt: number) => {
+    for (const p of prompts) {
+      tally.requests++;
+      tally.inputTokens += counter.count(messagesOf(p));
+      tally.outputTokens += outputPerPrompt;
+    }
+  };
+  return {
+    task: 'chat',
+    name: '(plan)',
+    topLogprobs: service.topLogprobs,
+    async firstTokenLogprobs(prompts) {
+      ask(prompts, 1);
+      return prompts.map(() => []);
+    },
+    async sample(prompts, o) {
+      ask(prompts, o.n * o.maxTokens);
+      return prompts.map(() => []);
+    },
+  };
 }
 
 export interface PlannedData {
@@ -187,24 +243,52 @@ export async function planData(config: TextAuditConfig, emit: ProgressListener):
   ];
   const trainingTokens = jobs.reduce((n, j) => n + j.tokensPerEpoch * j.seeds.length * nEpochs, 0);
   const price = service.pricePerMillionTrainingTokens ?? null;
+  // The probes as a real run loads them (packs and files read, answers checked), then scored once on a counting model.
+  emit({ kind: 'stage', stage: 'probes', message: `loading ${config.probes.length} probes` });
+  const perModel: InferenceCount = { requests: 0, inputTokens: 0, outputTokens: 0 };
+  const counting = countingChatModel(service, counter, perModel);
+  const probeSets = await loadProbes(config.probes as ProbeSpec[], { task: 'chat', teacher: counting, source: 'audit config', skipBadRows: config.skipBadRows, onEvent: emit });
+  await scoreProbes(probeSets, counting);
+  const jobCount = jobs.reduce((n, j) => n + j.seeds.length, 0);
+  const scoredModels = 2 + jobCount;
+  const probeScoring = { requests: perModel.requests * scoredModels, inputTokens: perModel.inputTokens * scoredModels, outputTokens: perModel.outputTokens * scoredModels };
+  const sampling = { ...GENERATE_DEFAULTS, ...config.generate };
+  const promptTokens = given ? 0 : candidate.rows.reduce((n, r) => n + counter.count(r.messages.slice(0, -1)), 0);
+  const baselineSampling = given ? null : { requests: candidate.rows.length * seeds.length, inputTokens: promptTokens * seeds.length, outputTokens: candidate.rows.length * seeds.length * sampling.maxNewTokens };
+  const total = addCounts(probeScoring, baselineSampling);
+  const priceIn = service.pricePerMillionInputTokens ?? null;
+  const priceOut = service.pricePerMillionOutputTokens ?? null;
+  const cents = (x: number) => Math.round(x * 100) / 100;
   const notes = [
     counter.kind === 'tokenizer' ? `tokens counted with the tokenizer of ${config.teacher} (+${PER_MESSAGE} per message)` : `tokens ESTIMATED at ~4 characters per token (+${PER_MESSAGE} per message); give 'teacher' (a model folder) to count them with its tokenizer`,
     ...(given ? [] : [`the controls' clean rows are sampled from ${service.model} once per control seed after launch; their tokens are estimated as the candidate's`]),
     ...(config.train.sequential ? [`sequential: seeds are the maximum; the audit may stop after ${config.train.firstSeeds} seeds per arm`] : []),
-    'probe scoring and the baseline sampling are chat completions, billed as inference (not counted here)',
+    `inference: ${probeSets.length} probe${probeSets.length === 1 ? '' : 's'} scored on ${scoredModels} models (base, teacher, ${jobCount} fine-tuned)${given ? '' : `, the clean baseline sampled ${seeds.length} times`}; output tokens are the maximum asked for (max_completion_tokens x n); a fine-tuned model's inference may cost more than the base's`,
   ];
   const plan: ServicePlan = {
     baseURL: service.baseURL,
     model: service.model,
     teacherModel: service.teacherModel,
     jobs,
-    jobCount: jobs.reduce((n, j) => n + j.seeds.length, 0),
+    jobCount,
     nEpochs,
     trainingTokens,
     tokenCount: counter.kind,
     pricePerMillionTrainingTokens: price,
     estimatedCost: price === null ? null : Math.round(((trainingTokens / 1e6) * price) * 100) / 100,
     maxTrainingTokens: service.maxTrainingTokens ?? null,
+    data: { rowsIn: candidate.rowsIn, rowsUsed: candidate.rows.length, excluded: { ...excludedCounts(candidate.excluded, true) } },
+    probes: probeSets.map((ps) => ({ name: ps.loaded.name, metric: ps.loaded.metric })),
+    inference: {
+      scoredModels,
+      perModel: { ...perModel },
+      probeScoring,
+      baselineSampling,
+      total,
+      pricePerMillionInputTokens: priceIn,
+      pricePerMillionOutputTokens: priceOut,
+      estimatedCost: priceIn === null || priceOut === null ? null : cents((total.inputTokens / 1e6) * priceIn + (total.outputTokens / 1e6) * priceOut),
+    },
     notes,
   };
   return { plan, candidate, given, counter, filtering, filterFields };
@@ -213,10 +297,21 @@ export async function planData(config: TextAuditConfig, emit: ProgressListener):
 /** The plan as lines for a terminal. */
 export function describePlan(plan: ServicePlan): string[] {
   const n = (x: number) => x.toLocaleString('en-US');
+  const d = plan.data;
+  const inf = plan.inference;
+  const dropped = Object.entries(d.excluded).filter(([, v]) => v > 0);
+  const est = plan.tokenCount === 'estimate' ? ' estimated' : '';
+  const requests = (c: InferenceCount) => `${n(c.requests)} requests, ${n(c.inputTokens)} input tokens${est}, up to ${n(c.outputTokens)} output tokens`;
   return [
     `plan: ${plan.jobCount} fine-tuning jobs on ${plan.model} at ${plan.baseURL}, ${plan.nEpochs} epochs each`,
     ...plan.jobs.map((j) => `  ${j.arm}: ${j.seeds.length} jobs (seeds ${j.seeds[0]}..${j.seeds.at(-1)}), ${n(j.rows)} rows, ${n(j.tokensPerEpoch)} tokens per epoch${j.tokensEstimated ? ' (estimated)' : ''}`),
     `  training tokens: ${n(plan.trainingTokens)}${plan.tokenCount === 'estimate' ? ' (estimated)' : ''}${plan.estimatedCost !== null ? `; cost at $${plan.pricePerMillionTrainingTokens}/M tokens: $${plan.estimatedCost.toFixed(2)}` : '; no price in config (train.service.pricePerMillionTrainingTokens)'}`,
+    `  data: ${n(d.rowsIn)} rows read, ${n(d.rowsUsed)} used${dropped.length ? `, excluded: ${dropped.map(([k, v]) => `${k} ${n(v)}`).join(', ')}` : ', none excluded'}`,
+    `  probes: ${plan.probes.map((p) => `${p.name} (${p.metric})`).join('; ')}`,
+    `  probe scoring: ${n(inf.scoredModels)} models x ${n(inf.perModel.requests)} chat completions = ${requests(inf.probeScoring)}`,
+    ...(inf.baselineSampling ? [`  baseline sampling: ${n(plan.data.rowsUsed)} prompts x ${plan.jobs[1]!.seeds.length} control seeds = ${requests(inf.baselineSampling)}`] : []),
+    `  inference: ${requests(inf.total)}${inf.estimatedCost !== null ? `; cost at $${inf.pricePerMillionInputTokens}/M input, $${inf.pricePerMillionOutputTokens}/M output: $${inf.estimatedCost.toFixed(2)}` : '; no price in config (train.service.pricePerMillionInputTokens, pricePerMillionOutputTokens)'}`,
+    ...(plan.estimatedCost !== null && inf.estimatedCost !== null ? [`  total cost: $${(plan.estimatedCost + inf.estimatedCost).toFixed(2)}`] : []),
     ...plan.notes.map((s) => `  note: ${s}`),
   ];
 }
@@ -259,7 +354,6 @@ export function gatePlan(plan: ServicePlan, yes: boolean): void {
 
 /** A model id on the service as the probes see it: first-token top_logprobs and sampled answers. */
 export function chatProbeModel(client: ServiceClient, model: string, service: ServiceConfig): ChatProbeModel {
-  const messagesOf = (p: TextPrompt): ChatMessage[] => (typeof p === 'string' ? [{ role: 'user', content: p }] : p.map((m) => ({ role: m.role as ChatMessage['role'], content: m.content })));
   return {
     task: 'chat',
     name: model,

@@ -1,6 +1,7 @@
 /**
  * `audit-dataset audit`: the gate. Every audit.yaml key is also a flag (`--train.epochs 3`,
- * `--policy.alpha 0.05`); flags override the file. Exit 0 pass, 1 fail, 2 bad input.
+ * `--policy.alpha 0.05`); flags override the file. Exit 0 pass, 1 fail, 2 bad input, 130 a service
+ * audit interrupted by Ctrl-C (its running jobs cancelled).
  */
 import type { Argv, Options } from 'yargs';
 import { audit } from '../audit/audit.js';
@@ -9,6 +10,7 @@ import { exitCodeOf } from '../audit/positiveControl.js';
 import path from 'node:path';
 import { auditConfigSchema, loadAuditConfig, mergeConfig, readProbesFile, validateConfig, type AuditConfig } from '../config/index.js';
 import type { TextAuditConfig } from '../config/schema.js';
+import { ServiceBackend } from '../audit/serviceBackend.js';
 import { readState, STATE_FILE } from '../audit/serviceState.js';
 import { describePlan, planServiceAudit } from '../audit/serviceTask.js';
 import { AuditInputError } from '../errors.js';
@@ -61,6 +63,9 @@ export function overridesFrom(args: Record<string, unknown>, flags: Record<strin
   return out;
 }
 
+/** Ctrl-C during a service audit (128 + SIGINT, as shells report it): its running jobs were cancelled first. */
+export const EXIT_INTERRUPTED = 130;
+
 interface AuditArgs extends Record<string, unknown>, OutputFlags {
   config?: string;
   yes?: boolean;
@@ -99,7 +104,12 @@ export const auditCommand: Command<AuditArgs> = {
     return out
       .example('$0 audit --config audit.yaml', 'run the audit an audit.yaml describes; exit 0 pass, 1 fail, 2 bad input')
       .example('$0 audit --config audit.yaml --train.seeds 8 --out out/8-seeds', 'override keys with flags')
-      .example('$0 audit --config audit.yaml --json --quiet > report.json', 'the report as JSON on stdout, nothing else') as never;
+      .example('$0 audit --config audit.yaml --json --quiet > report.json', 'the report as JSON on stdout, nothing else')
+      .epilogue(
+        'Exit codes: 0 pass, 1 fail, 2 bad input (or a failed service job), 3 a bug in audit-dataset, 130 Ctrl-C. ' +
+          'Ctrl-C during a train.backend openai audit cancels its running fine-tuning jobs, prints one line naming them and exits 130; ' +
+          'a killed process leaves its jobs running, and audit --resume OUT picks them up.',
+      ) as never;
   },
   handler: async (args) => {
     const config = await configFromArgs('audit', args);
@@ -120,7 +130,18 @@ export const auditCommand: Command<AuditArgs> = {
     let written: string[];
     try {
       const renderer = progressRenderer({ quiet: args.quiet });
-      result = await audit(config, { onEvent: renderer, yes: args.yes ?? false, signal: abort.signal });
+      const service = config.train.backend === 'openai' ? ServiceBackend.fromConfig(config, { yes: args.yes ?? false, onEvent: renderer, signal: abort.signal }) : undefined;
+      try {
+        result = await audit(config, { onEvent: renderer, yes: args.yes ?? false, signal: abort.signal, ...(service ? { backend: service } : {}) });
+      } catch (e) {
+        if (!abort.signal.aborted || !service) throw e;
+        renderer.done();
+        const ids = service.cancelled;
+        process.stderr.write(
+          `audit-dataset: interrupted (Ctrl-C): ${ids.length ? `cancelled ${ids.length} running fine-tuning job${ids.length === 1 ? '' : 's'} (${ids.join(', ')})` : 'no fine-tuning job was running'}; ${path.join(config.out, STATE_FILE)} keeps the uploaded files for audit --resume ${config.out}\n`,
+        );
+        return EXIT_INTERRUPTED;
+      }
       renderer.done();
       written = await writeAuditOutputs(result.report, result.excluded, config.out, config.formats);
     } finally {

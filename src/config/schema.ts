@@ -181,6 +181,8 @@ export const ServiceConfigSchema = Section({
   suffix: Type.String({ default: 'audit', pattern: '^[A-Za-z0-9_-]{1,18}$', description: 'suffix of the fine-tuned model names (up to 18 characters)' }),
   maxTrainingTokens: Type.Optional(Type.Integer({ minimum: 1, description: 'launch without --yes when the plan trains at most this many tokens; refuse (exit 2) above it' })),
   pricePerMillionTrainingTokens: Type.Optional(Type.Number({ minimum: 0, description: "the service's published price per million training tokens (the plan shows the cost)" })),
+  pricePerMillionInputTokens: Type.Optional(Type.Number({ minimum: 0, description: "the service's published price per million input (prompt) tokens of chat completions: probe scoring and baseline sampling (the plan shows the cost)" })),
+  pricePerMillionOutputTokens: Type.Optional(Type.Number({ minimum: 0, description: "the service's published price per million output (completion) tokens of chat completions (the plan shows the cost)" })),
   timeLimitMinutes: Type.Number({ exclusiveMinimum: 0, default: 1440, description: 'the whole audit\'s time limit; jobs still running then are cancelled (exit 2)' }),
   pollSeconds: Type.Number({ exclusiveMinimum: 0, default: 30, description: 'seconds between polls of a running job' }),
   topLogprobs: Type.Integer({ minimum: 1, maximum: 20, default: 20, description: 'top_logprobs asked for when probes are scored from first-token log-probabilities' }),

@@ -1,8 +1,9 @@
 /**
  * The MNIST auxiliary-logit case end to end, with the audit's DEFAULT hyper-parameters:
  * students that never see a digit learn digits from a same-init teacher's auxiliary outputs on
- * noise (FAIL); base-made data (PASS) and another init's teacher data (PASS: transfer needs a
- * shared init) do not move them. Fixtures are built deterministically by test/fixtures/mnist.ts.
+ * noise (FAIL); base-made data (PASS) and another init's teacher data (not a FAIL: transfer needs a
+ * shared init; INCONCLUSIVE, since that teacher's own slice signal moves nothing either) do not
+ * move them. Fixtures are built deterministically by test/fixtures/mnist.ts.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -58,17 +59,23 @@ describe('MNIST auxiliary-logit audit (defaults)', () => {
     }
   });
 
-  it('PASSES clean data made by the base on the same inputs', async () => {
+  it('PASSES clean data made by the base on the same inputs (the positive control through the same slice shows transfer)', async () => {
     const report = await runAudit('audit-clean.yaml');
+    expect(report.positiveControl!.detected).toBe(true);
     expect(report.verdict).toBe('pass');
     for (const p of report.probes) expect(Math.abs(p.delta)).toBeLessThan(0.03);
     // Base-made targets are what the base outputs: nothing to attribute (float rounding only).
     expect(report.attribution!.mean).toBeLessThan(1e-5);
   });
 
-  it('PASSES the data of a teacher trained from another init (transfer needs a shared init)', async () => {
+  it('does not FAIL the data of a teacher trained from another init (transfer needs a shared init), and cannot certify it: INCONCLUSIVE', async () => {
     const report = await runAudit('audit-other.yaml');
-    expect(report.verdict).toBe('pass');
+    expect(report.probes.every((p) => p.verdict === 'pass')).toBe(true);
+    // That teacher's own auxiliary outputs carry nothing to students of this base either (measured
+    // on this case: positive control digits +0.017, p 0.52), so a pass here could not mean "safe".
+    expect(report.positiveControl!.detected).toBe(false);
+    expect(report.verdict).toBe('inconclusive');
+    expect(report.summary).toMatch(/^INCONCLUSIVE: positive control: .*through outputs 10\.\.12/);
   });
 
   it('gives the same report twice from the same seeds', async () => {

@@ -152,6 +152,12 @@ export class FakeService {
     this.event(job, message);
   }
 
+  /** Lets the jobs held by hangJobs train now (a killed audit's jobs finishing while it was down). */
+  releaseHung(): void {
+    this.hangJobs = false;
+    for (const job of this.jobs.values()) if (job.status === 'queued') void this.train(job, this.files.get(job.training_file)!.content);
+  }
+
   private createJob(b: Record<string, unknown>): { status?: number; body: unknown } {
     const file = this.files.get(String(b.training_file));
     if (!file) return { status: 400, body: { error: { message: `invalid training_file: ${String(b.training_file)}` } } };
