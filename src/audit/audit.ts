@@ -52,12 +52,12 @@ export async function audit(config: AuditConfig, options: AuditOptions = {}): Pr
   const started = Date.now();
   const emit = options.onEvent ?? silent;
   const workers = workerCount(config.train.workers);
-  // Worker threads carry tensor jobs; text runs (tokenizer-bound rows, text probes on this thread) stay serial for now.
+  // Worker threads train logits and text jobs; text jobs' data (token rows, baselines) and scoring stay on this thread.
   const backend =
     options.backend ??
     (config.train.backend === 'openai'
       ? ServiceBackend.fromConfig(config, { yes: options.yes ?? false, onEvent: emit, ...(options.signal ? { signal: options.signal } : {}) })
-      : workers > 1 && config.task.kind === 'logits'
+      : workers > 1
         ? new WorkerBackend(workers)
         : new LocalOnnxBackend());
   try {

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { ProgressEvent } from '../events.js';
 import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
-import type { LogitsStudentJob, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
+import type { LogitsStudentJob, StudentJob, TextStudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
 import { LocalOnnxBackend } from './localBackend.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 
@@ -61,6 +61,17 @@ export interface ArrayRef {
   data?: Float32Array;
 }
 
+/** Weights by id; `data` is sent only the first time a worker needs them. */
+export interface WeightsRef {
+  id: number;
+  data?: Weights;
+}
+
+/** A train job as a worker receives it: the model by id, big data by reference. */
+export type ShippedJob =
+  | (Omit<LogitsStudentJob, 'model' | 'onEvent' | 'data'> & { data: Omit<LogitsStudentJob['data'], 'inputs' | 'targets'> & { inputs: ArrayRef; targets: ArrayRef } })
+  | (Omit<TextStudentJob, 'model' | 'onEvent' | 'init'> & { init: WeightsRef });
+
 /** Messages main -> worker. */
 export type WorkerRequest =
   | { type: 'model'; id: number; bytes: Uint8Array }
@@ -68,7 +79,7 @@ export type WorkerRequest =
       type: 'train';
       call: number;
       modelId: number;
-      job: Omit<LogitsStudentJob, 'model' | 'onEvent' | 'data'> & { data: Omit<LogitsStudentJob['data'], 'inputs' | 'targets'> & { inputs: ArrayRef; targets: ArrayRef } };
+      job: ShippedJob;
       events: boolean;
     }
   | { type: 'predict'; call: number; modelId: number; weights: Weights | undefined; inputs: ArrayRef; rows: number };
@@ -83,6 +94,7 @@ interface Slot {
   worker: Worker;
   models: Set<number>;
   arrays: Set<number>;
+  weights: Set<number>;
   busy: boolean;
 }
 
@@ -124,7 +136,11 @@ export class WorkerBackend implements TrainerBackend {
   private readonly pending = new Map<number, Pending>();
   private readonly modelIds = new WeakMap<ModelProto, { id: number; bytes: Uint8Array }>();
   private readonly arrayIds = new WeakMap<Float32Array, number>();
+  private readonly weightsIds = new WeakMap<Weights, number>();
   private nextArray = 0;
+  private nextWeights = 0;
+  /** Train jobs handed to worker threads so far, by task kind (what ran where, for tests and logs). */
+  readonly trainedInWorkers: Record<'logits' | 'text', number> = { logits: 0, text: 0 };
   private nextModel = 0;
   private nextCall = 0;
   private closed = false;
@@ -136,7 +152,7 @@ export class WorkerBackend implements TrainerBackend {
 
   private spawn(): Slot {
     const worker = new Worker(BOOT, { eval: true, workerData: workerEntry() });
-    const slot: Slot = { worker, models: new Set(), arrays: new Set(), busy: false };
+    const slot: Slot = { worker, models: new Set(), arrays: new Set(), weights: new Set(), busy: false };
     worker.on('message', (m: WorkerReply) => {
       const p = this.pending.get(m.call);
       if (!p) return;
@@ -187,6 +203,14 @@ export class WorkerBackend implements TrainerBackend {
     return { id, data: a };
   }
 
+  private weightsRef(slot: Slot, w: Weights): WeightsRef {
+    let id = this.weightsIds.get(w);
+    if (id === undefined) this.weightsIds.set(w, (id = this.nextWeights++));
+    if (slot.weights.has(id)) return { id };
+    slot.weights.add(id);
+    return { id, data: w };
+  }
+
   private async call<T>(model: ModelProto, make: (call: number, modelId: number, slot: Slot) => WorkerRequest, onEvent?: (e: ProgressEvent) => void): Promise<T> {
     const slot = await this.acquire();
     try {
@@ -206,20 +230,15 @@ export class WorkerBackend implements TrainerBackend {
   }
 
   train(job: StudentJob): Promise<StudentResult> {
-    // Text jobs train on the audit's own thread (the audit does not hand them to workers).
-    if (job.kind !== 'logits') return this.local.train(job);
-    const { model, onEvent, ...rest } = job;
-    return this.call<StudentResult>(
-      model,
-      (call, modelId, slot) => ({
-        type: 'train',
-        call,
-        modelId,
-        job: { ...rest, data: { ...rest.data, inputs: this.ref(slot, rest.data.inputs), targets: this.ref(slot, rest.data.targets) } },
-        events: onEvent !== undefined,
-      }),
-      onEvent,
-    );
+    // Chat jobs are for fine-tuning services: the local backend names the right one.
+    if (job.kind === 'chat') return this.local.train(job);
+    this.trainedInWorkers[job.kind]++;
+    const ship = (slot: Slot): ShippedJob => {
+      const { model: _model, onEvent: _onEvent, ...rest } = job;
+      if (rest.kind === 'text') return { ...rest, init: this.weightsRef(slot, rest.init) };
+      return { ...rest, data: { ...rest.data, inputs: this.ref(slot, rest.data.inputs), targets: this.ref(slot, rest.data.targets) } };
+    };
+    return this.call<StudentResult>(job.model, (call, modelId, slot) => ({ type: 'train', call, modelId, job: ship(slot), events: job.onEvent !== undefined }), job.onEvent);
   }
 
   predict(model: ModelProto, weights: Weights | undefined, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }> {

@@ -1,24 +1,34 @@
 /**
- * A worker thread of the WorkerBackend (./pool.ts): a LocalOnnxBackend answering train and
- * predict requests. Models arrive once by id and stay decoded, so the backend's per-model
+ * A worker thread of the WorkerBackend (./pool.ts): a LocalOnnxBackend answering train (logits
+ * and text jobs) and predict requests. Models arrive once by id and stay decoded, so the backend's per-model
  * training-session cache works across jobs.
  */
 import { parentPort } from 'node:worker_threads';
+import type { ProgressEvent } from '../events.js';
 import { decodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { LocalOnnxBackend } from './localBackend.js';
-import type { ArrayRef, WorkerReply, WorkerRequest } from './pool.js';
+import type { Weights } from './backend.js';
+import type { ArrayRef, ShippedJob, WeightsRef, WorkerReply, WorkerRequest } from './pool.js';
 
 const port = parentPort!;
 const backend = new LocalOnnxBackend();
 const models = new Map<number, ModelProto>();
 const arrays = new Map<number, Float32Array>();
+const weights = new Map<number, Weights>();
 
 function arrayOf(ref: ArrayRef): Float32Array {
   if (ref.data) arrays.set(ref.id, ref.data);
   const a = arrays.get(ref.id);
   if (!a) throw new Error(`worker: array ${ref.id} was never sent`);
   return a;
+}
+/** The same Map object for the same id, so the backend's caches keyed by init identity hold. */
+function weightsOf(ref: WeightsRef): Weights {
+  if (ref.data) weights.set(ref.id, ref.data);
+  const w = weights.get(ref.id);
+  if (!w) throw new Error(`worker: weights ${ref.id} were never sent`);
+  return w;
 }
 const reply = (m: WorkerReply): void => port.postMessage(m);
 
@@ -39,12 +49,17 @@ port.on('message', (m: WorkerRequest) => {
   queue = queue.then(async () => {
     try {
       if (m.type === 'train') {
-        const result = await backend.train({
-          ...m.job,
-          data: { ...m.job.data, inputs: arrayOf(m.job.data.inputs), targets: arrayOf(m.job.data.targets) },
+        const common = {
           model: modelOf(m.modelId),
-          ...(m.events ? { onEvent: (event) => reply({ type: 'event', call: m.call, event }) } : {}),
-        });
+          ...(m.events ? { onEvent: (event: ProgressEvent) => reply({ type: 'event', call: m.call, event }) } : {}),
+        };
+        const job: ShippedJob = m.job;
+        // The serial backend's own training functions (LocalOnnxBackend.train dispatches by kind).
+        const result = await backend.train(
+          job.kind === 'text'
+            ? { ...job, init: weightsOf(job.init), ...common }
+            : { ...job, data: { ...job.data, inputs: arrayOf(job.data.inputs), targets: arrayOf(job.data.targets) }, ...common },
+        );
         reply({ type: 'done', call: m.call, value: result });
       } else {
         const result = await backend.predict(modelOf(m.modelId), m.weights, arrayOf(m.inputs), m.rows);

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
+import { WorkerBackend } from '../../src/audit/pool.js';
+import { renderJson } from '../../src/report/json.js';
 import { validateConfig } from '../../src/config/index.js';
 import { buildGpt, gptConfig } from '../../src/models/gpt.js';
 import { writeModelFolder, wordVocabulary } from '../../src/models/folder.js';
@@ -101,6 +103,21 @@ describe('text audit', () => {
     const base = await readModel(file('base/onnx/model.onnx'));
     expect(graphOf(saved).node.map((n) => n.opType)).toEqual(graphOf(base).node.map((n) => n.opType));
     expect(graphOf(saved).initializer.map((t) => t.name)).toEqual(graphOf(base).initializer.map((t) => t.name));
+  });
+
+  it('trains text runs in worker threads with the same report as serial (LoRA, generated baselines, soft-target positive controls)', async () => {
+    const lora = (workers: number) => validateConfig({ ...config(), out: file('out-par'), train: { ...config().train, workers, adapter: { kind: 'lora', rank: 2, alpha: 4, targets: ['c_attn'] } } }, 'test');
+    const serial = (await audit(lora(1))).report;
+    const pool = new WorkerBackend(2);
+    const parallel = (await audit(lora(2), { backend: pool })).report;
+    // Every run (student, control, positive, positiveBaseline per seed) went to a worker.
+    expect(pool.trainedInWorkers).toEqual({ logits: 0, text: 8 });
+    expect(parallel.run.workers).toBe(2);
+    expect(serial.run.workers).toBe(1);
+    const results = (r: typeof serial): string => renderJson({ ...r, run: { startedAt: '', durationMs: 0, trainingMs: 0, steps: r.run.steps } });
+    expect(results(parallel)).toBe(results(serial));
+    // Unrounded too: the runs are bit-identical.
+    expect(parallel.probes.map((p) => [p.student.runs, p.control.runs])).toEqual(serial.probes.map((p) => [p.student.runs, p.control.runs]));
   });
 
   it('refuses folders that differ in vocabulary, naming the first differing token', async () => {
