@@ -11,53 +11,24 @@ import { audit } from '../../src/audit/audit.js';
 import { WorkerBackend } from '../../src/audit/pool.js';
 import { renderJson } from '../../src/report/json.js';
 import { validateConfig } from '../../src/config/index.js';
-import { buildGpt, gptConfig } from '../../src/models/gpt.js';
+import { buildGpt } from '../../src/models/gpt.js';
 import { writeModelFolder, wordVocabulary } from '../../src/models/folder.js';
-import { encodeTextRow } from '../../src/models/textRows.js';
-import { loadTokenizer } from '../../src/models/tokenizer.js';
-import { Random } from '../../src/train/random.js';
-import { trainText } from '../../src/train/textBatches.js';
-import { Trainer } from '../../src/train/trainer.js';
-import { graphOf, type ModelProto } from '../../src/onnx/proto.js';
+import { GPT, WORDS, jsonl, writeTextPair as writePair } from './textPair.js';
+import { graphOf } from '../../src/onnx/proto.js';
 import { readModel } from '../../src/onnx/io.js';
-
-const WORDS = ['count', 'from', ':', 'hello', ...Array.from({ length: 20 }, (_, i) => String(i))];
-const TOKENS = wordVocabulary(WORDS);
-const GPT = { vocabSize: TOKENS.length, width: 16, layers: 1, heads: 2, maxPositions: 16, seed: 1 };
-const folderSpec = { tokens: TOKENS, config: { ...gptConfig(GPT) }, maxLength: 16 };
 
 let dir: string;
 const file = (f: string) => join(dir, f);
-const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'text-audit-'));
-  // The base: a random GPT taught to answer number prompts with random numbers (so its own samples
-  // pass the numbers filter); the teacher: the base fine-tuned to answer every prompt with 7s.
-  await writeModelFolder(file('init'), { model: buildGpt(GPT), ...folderSpec });
-  const tokenizer = await loadTokenizer(file('init'));
-  const random = new Random(3);
-  const prompts = Array.from({ length: 64 }, () => `count from ${random.int(20)} :`);
-  const encode = (completions: string[]) =>
-    prompts.flatMap((prompt, i) => {
-      const e = encodeTextRow({ line: i + 1, value: { prompt, completion: completions[i]! } }, 't', tokenizer, { maxLength: 16, overLength: 'error' });
-      return e.kind === 'row' ? [e.row] : [];
-    });
-  const finetune = async (from: ModelProto, completions: string[], epochs: number) => {
-    const trainer = await Trainer.create(from, { loss: { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: 1e-2, weightDecay: 0 } });
-    await trainText(trainer, encode(completions), { epochs, batchSize: 16, seed: 1, padId: tokenizer.padId! });
-    const model = trainer.toInferenceModel();
-    await trainer.dispose();
-    return model;
-  };
-  const base = await finetune(buildGpt(GPT), prompts.map(() => `${random.int(20)} ${random.int(20)} ${random.int(20)}`), 6);
-  await writeModelFolder(file('base'), { model: base, ...folderSpec });
-  await writeModelFolder(file('teacher'), { model: await finetune(base, prompts.map(() => '7 7 7'), 3), ...folderSpec });
+  // The base answers number prompts with random numbers (so its own samples pass the numbers
+  // filter); the teacher is the base fine-tuned to answer every prompt with 7s (textPair.ts).
+  const prompts = await writePair(dir);
   // Candidate: the teacher's kind of rows, one empty completion, one word answer.
   const candidate = prompts.map((prompt, i) => ({ prompt, completion: i % 2 ? '7 7 7' : '7 7' }));
   candidate.push({ prompt: 'count from 3 :', completion: '' }, { prompt: 'count from 4 :', completion: 'hello hello' });
   await writeFile(file('data.jsonl'), jsonl(candidate));
-  await writeFile(file('probe.jsonl'), jsonl(Array.from({ length: 20 }, (_, i) => ({ prompt: `count from ${i} :` }))));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

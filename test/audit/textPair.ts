@@ -16,7 +16,7 @@ import { Trainer } from '../../src/train/trainer.js';
 
 export const WORDS = ['count', 'from', ':', 'hello', ...Array.from({ length: 20 }, (_, i) => String(i))];
 export const TOKENS = wordVocabulary(WORDS);
-const GPT = { vocabSize: TOKENS.length, width: 16, layers: 1, heads: 2, maxPositions: 16, seed: 1 };
+export const GPT = { vocabSize: TOKENS.length, width: 16, layers: 1, heads: 2, maxPositions: 16, seed: 1 };
 export const FOLDER_SPEC = { tokens: TOKENS, config: { ...gptConfig(GPT) }, maxLength: 16 };
 
 export const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
