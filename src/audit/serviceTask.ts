@@ -13,7 +13,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GENERATE_DEFAULTS, type ServiceConfig, type TextAuditConfig } from '../config/schema.js';
-import { readItems } from '../data/read.js';
 import { isBadRow, type Row, type RowOrBad } from '../data/types.js';
 import { fsError } from '../data/output-dir.js';
 import { AuditInputError } from '../errors.js';
@@ -27,7 +26,7 @@ import type { ChatProbeModel, ProbeSpec, TextPrompt, TopLogprob } from '../probe
 import type { ChatMessage } from '../service/api.js';
 import { ServiceError, type ServiceClient } from '../service/client.js';
 import type { ChatStudentData, TrainerBackend } from './backend.js';
-import { runContentFilters } from './contentFilters.js';
+import { filterTextCandidate, type ContentFiltering } from './contentFilters.js';
 import { mapConcurrent } from './pool.js';
 import { loadProbes, scoreProbes } from './probeSets.js';
 import { ServiceBackend } from './serviceBackend.js';
@@ -199,7 +198,7 @@ export interface PlannedData {
   candidate: ChatRowSet;
   given: ChatRowSet | undefined;
   counter: TokenCounter;
-  filtering: Awaited<ReturnType<typeof runContentFilters>> | null;
+  filtering: ContentFiltering | null;
   filterFields: { field: string; promptField: string; messagesField: string };
 }
 
@@ -211,24 +210,10 @@ const serviceOf = (config: TextAuditConfig): ServiceConfig => {
 /** Reads and filters the data and computes the plan; launches nothing and needs no key. */
 export async function planData(config: TextAuditConfig, emit: ProgressListener): Promise<PlannedData> {
   const service = serviceOf(config);
-  const filterFields = { field: config.filterField ?? config.task.completion, promptField: config.task.prompt, messagesField: config.task.messages };
-  const stringColumns = [config.task.prompt, config.task.completion];
-  emit({ kind: 'stage', stage: 'filters', message: config.filters.length ? `content filters: ${config.filters.join(', ')}` : 'no content filters configured' });
-  const filtering = config.filters.length ? await runContentFilters({ ...config, filterField: filterFields.field }) : null;
-  emit({ kind: 'stage', stage: 'data', message: `reading ${path.basename(config.data)}` });
-  const candidate = await chatRowSet(config.data, readItems(config.data, { skipBadRows: config.skipBadRows, stringColumns }), config, {
-    maxRows: config.train.maxRows,
-    ...(filtering
-      ? {
-          screen: (row: Row) => {
-            const reasons = filtering.excludedReasons.get(row.line);
-            return reasons ? { reasons, rules: filtering.excludedRules.get(row.line) ?? [] } : undefined;
-          },
-        }
-      : {}),
-  });
+  const { filtering, filterFields, read, screening } = await filterTextCandidate(config, emit);
+  const candidate = await chatRowSet(config.data, read(config.data), config, { maxRows: config.train.maxRows, ...screening });
   if (candidate.rows.length < 10) throw new AuditInputError(`${config.data}: ${candidate.rows.length} usable rows; a fine-tuning service needs at least 10`, { file: config.data });
-  const given = config.baseline ? await chatRowSet(config.baseline, readItems(config.baseline, { skipBadRows: config.skipBadRows, stringColumns }), config, { maxRows: 0 }) : undefined;
+  const given = config.baseline ? await chatRowSet(config.baseline, read(config.baseline), config, { maxRows: 0 }) : undefined;
   if (given && given.rows.length < 10) throw new AuditInputError(`${config.baseline}: ${given.rows.length} usable rows; a fine-tuning service needs at least 10`, { file: config.baseline! });
   const counter = await tokenCounter(config);
   const tokensOf = (rows: readonly ChatRow[]) => rows.reduce((n, r) => n + counter.count(r.messages), 0);

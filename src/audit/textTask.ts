@@ -9,7 +9,6 @@
 import path from 'node:path';
 import type { TextAuditConfig } from '../config/schema.js';
 import { GENERATE_DEFAULTS } from '../config/schema.js';
-import { readItems } from '../data/read.js';
 import { isBadRow, type Row, type RowOrBad } from '../data/types.js';
 import type { ExclusionKind } from '../data/excluded.js';
 import { AuditInputError } from '../errors.js';
@@ -23,7 +22,7 @@ import { encodeTextRow, type TextRowOptions } from '../models/textRows.js';
 import { logprobTargets } from './logprobTargets.js';
 import type { SoftTargets } from '../train/textBatches.js';
 import type { TextStudentRow, TextStudentTask, TrainerBackend, Weights } from './backend.js';
-import { runContentFilters } from './contentFilters.js';
+import { filterTextCandidate } from './contentFilters.js';
 import { loadTextModelPair, type TextModelPair } from './models.js';
 import { excludedCounts, type PreparedAudit } from './tasks.js';
 import type { ExcludedRow } from './tensorData.js';
@@ -188,23 +187,8 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     maxRows: config.train.maxRows,
     ...(soft ? { logprobsField: config.task.logprobs } : {}),
   };
-  const filterFields = { field: config.filterField ?? config.task.completion, promptField: config.task.prompt, messagesField: config.task.messages };
-  const stringColumns = [config.task.prompt, config.task.completion];
-
-  emit({ kind: 'stage', stage: 'filters', message: config.filters.length ? `content filters: ${config.filters.join(', ')}` : 'no content filters configured' });
-  const filtering = config.filters.length ? await runContentFilters({ ...config, filterField: filterFields.field }) : null;
-  emit({ kind: 'stage', stage: 'data', message: `reading ${path.basename(config.data)}` });
-  const candidate = await textRowSet(config.data, readItems(config.data, { skipBadRows: config.skipBadRows, stringColumns }), models, {
-    ...rowOptions,
-    ...(filtering
-      ? {
-          screen: (row: Row) => {
-            const reasons = filtering.excludedReasons.get(row.line);
-            return reasons ? { reasons, rules: filtering.excludedRules.get(row.line) ?? [] } : undefined;
-          },
-        }
-      : {}),
-  });
+  const { filtering, filterFields, read, screening } = await filterTextCandidate(config, emit);
+  const candidate = await textRowSet(config.data, read(config.data), models, { ...rowOptions, ...screening });
   const minRows = 2 * config.train.batchSize;
   const tooSmall = (file: string, set: TextRowSet) => {
     const first = set.excluded.find((e) => e.kind.startsWith('logprobs-'));
@@ -216,7 +200,7 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
   // The clean baseline: a given file, or the base's samples on the candidate's prompts per seed.
   let given: TextRowSet | undefined;
   if (config.baseline) {
-    given = await textRowSet(config.baseline, readItems(config.baseline, { skipBadRows: config.skipBadRows, stringColumns }), models, { ...rowOptions, maxRows: 0 });
+    given = await textRowSet(config.baseline, read(config.baseline), models, { ...rowOptions, maxRows: 0 });
     if (given.rows.length < minRows) throw tooSmall(config.baseline, given);
   }
   const rules = config.filters.length ? await loadRules(config.filters) : [];
