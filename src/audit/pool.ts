@@ -55,16 +55,26 @@ export async function mapConcurrent<J, R>(jobs: readonly J[], limit: number, run
   return results;
 }
 
-/** A big array by id; `data` is sent only the first time a worker needs it. */
-export interface ArrayRef {
+/** A big value by id; `data` is sent only the first time a worker needs it. */
+export interface Ref<T> {
   id: number;
-  data?: Float32Array;
+  data?: T;
 }
+export type ArrayRef = Ref<Float32Array>;
+export type WeightsRef = Ref<Weights>;
 
-/** Weights by id; `data` is sent only the first time a worker needs them. */
-export interface WeightsRef {
-  id: number;
-  data?: Weights;
+/** Ids of big values a worker keeps once sent: the same object gets the same id. */
+class SentOnce<T extends object> {
+  private readonly ids = new WeakMap<T, number>();
+  private next = 0;
+
+  ref(sent: Set<number>, value: T): Ref<T> {
+    let id = this.ids.get(value);
+    if (id === undefined) this.ids.set(value, (id = this.next++));
+    if (sent.has(id)) return { id };
+    sent.add(id);
+    return { id, data: value };
+  }
 }
 
 /** A train job as a worker receives it: the model by id, big data by reference. */
@@ -135,10 +145,8 @@ export class WorkerBackend implements TrainerBackend {
   private readonly waiting: ((slot: Slot) => void)[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly modelIds = new WeakMap<ModelProto, { id: number; bytes: Uint8Array }>();
-  private readonly arrayIds = new WeakMap<Float32Array, number>();
-  private readonly weightsIds = new WeakMap<Weights, number>();
-  private nextArray = 0;
-  private nextWeights = 0;
+  private readonly arrays = new SentOnce<Float32Array>();
+  private readonly weights = new SentOnce<Weights>();
   /** Train jobs handed to worker threads so far, by task kind (what ran where, for tests and logs). */
   readonly trainedInWorkers: Record<'logits' | 'text', number> = { logits: 0, text: 0 };
   private nextModel = 0;
@@ -195,22 +203,6 @@ export class WorkerBackend implements TrainerBackend {
     return m;
   }
 
-  private ref(slot: Slot, a: Float32Array): ArrayRef {
-    let id = this.arrayIds.get(a);
-    if (id === undefined) this.arrayIds.set(a, (id = this.nextArray++));
-    if (slot.arrays.has(id)) return { id };
-    slot.arrays.add(id);
-    return { id, data: a };
-  }
-
-  private weightsRef(slot: Slot, w: Weights): WeightsRef {
-    let id = this.weightsIds.get(w);
-    if (id === undefined) this.weightsIds.set(w, (id = this.nextWeights++));
-    if (slot.weights.has(id)) return { id };
-    slot.weights.add(id);
-    return { id, data: w };
-  }
-
   private async call<T>(model: ModelProto, make: (call: number, modelId: number, slot: Slot) => WorkerRequest, onEvent?: (e: ProgressEvent) => void): Promise<T> {
     const slot = await this.acquire();
     try {
@@ -235,14 +227,14 @@ export class WorkerBackend implements TrainerBackend {
     this.trainedInWorkers[job.kind]++;
     const ship = (slot: Slot): ShippedJob => {
       const { model: _model, onEvent: _onEvent, ...rest } = job;
-      if (rest.kind === 'text') return { ...rest, init: this.weightsRef(slot, rest.init) };
-      return { ...rest, data: { ...rest.data, inputs: this.ref(slot, rest.data.inputs), targets: this.ref(slot, rest.data.targets) } };
+      if (rest.kind === 'text') return { ...rest, init: this.weights.ref(slot.weights, rest.init) };
+      return { ...rest, data: { ...rest.data, inputs: this.arrays.ref(slot.arrays, rest.data.inputs), targets: this.arrays.ref(slot.arrays, rest.data.targets) } };
     };
     return this.call<StudentResult>(job.model, (call, modelId, slot) => ({ type: 'train', call, modelId, job: ship(slot), events: job.onEvent !== undefined }), job.onEvent);
   }
 
   predict(model: ModelProto, weights: Weights | undefined, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }> {
-    return this.call(model, (call, modelId, slot) => ({ type: 'predict', call, modelId, weights, inputs: this.ref(slot, inputs), rows }));
+    return this.call(model, (call, modelId, slot) => ({ type: 'predict', call, modelId, weights, inputs: this.arrays.ref(slot.arrays, inputs), rows }));
   }
 
   shape(model: ModelProto): Promise<{ inputWidth: number; outputWidth: number }> {

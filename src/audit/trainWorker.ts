@@ -9,27 +9,26 @@ import { decodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { LocalOnnxBackend } from './localBackend.js';
 import type { Weights } from './backend.js';
-import type { ArrayRef, ShippedJob, WeightsRef, WorkerReply, WorkerRequest } from './pool.js';
+import type { Ref, ShippedJob, WorkerReply, WorkerRequest } from './pool.js';
 
 const port = parentPort!;
 const backend = new LocalOnnxBackend();
 const models = new Map<number, ModelProto>();
-const arrays = new Map<number, Float32Array>();
-const weights = new Map<number, Weights>();
-
-function arrayOf(ref: ArrayRef): Float32Array {
-  if (ref.data) arrays.set(ref.id, ref.data);
-  const a = arrays.get(ref.id);
-  if (!a) throw new Error(`worker: array ${ref.id} was never sent`);
-  return a;
+/**
+ * Values kept by id once sent. The same object for the same id, so the backend's caches keyed by
+ * init identity (LoRA graphs) hold across jobs.
+ */
+function received<T>(what: string): (ref: Ref<T>) => T {
+  const kept = new Map<number, T>();
+  return (ref) => {
+    if (ref.data !== undefined) kept.set(ref.id, ref.data);
+    const value = kept.get(ref.id);
+    if (value === undefined) throw new Error(`worker: ${what} ${ref.id} was never sent`);
+    return value;
+  };
 }
-/** The same Map object for the same id, so the backend's caches keyed by init identity hold. */
-function weightsOf(ref: WeightsRef): Weights {
-  if (ref.data) weights.set(ref.id, ref.data);
-  const w = weights.get(ref.id);
-  if (!w) throw new Error(`worker: weights ${ref.id} were never sent`);
-  return w;
-}
+const arrayOf = received<Float32Array>('array');
+const weightsOf = received<Weights>('weights');
 const reply = (m: WorkerReply): void => port.postMessage(m);
 
 function modelOf(id: number): ModelProto {
