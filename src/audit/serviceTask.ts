@@ -32,6 +32,7 @@ import { loadProbes, scoreProbes } from './probeSets.js';
 import { ServiceBackend } from './serviceBackend.js';
 import { sha256 } from './serviceState.js';
 import { excludedCounts, type PreparedAudit } from './tasks.js';
+import { baselineSeed } from './textTask.js';
 import type { ExcludedRow } from './tensorData.js';
 
 /** One training conversation: the prompt's messages and the assistant's answer last. */
@@ -337,6 +338,19 @@ export function gatePlan(plan: ServicePlan, yes: boolean): void {
   if (!yes && plan.maxTrainingTokens === null) throw new AuditInputError(`${what}; nothing was launched: pass --yes to launch, or set train.service.maxTrainingTokens (see --dry-run)`);
 }
 
+/**
+ * A service's top_logprobs as the probes read them. A log-probability that is not a finite number
+ * <= 0 (JSON's 1e999 parses to Infinity) would turn a probe's mass into NaN or above 1: exit 2.
+ */
+export function checkedTopLogprobs(model: string, top: readonly { token: string; logprob: number }[]): TopLogprob[] {
+  return top.map((t) => {
+    if (typeof t.logprob !== 'number' || !Number.isFinite(t.logprob) || t.logprob > 0) {
+      throw new ServiceError(`${model}: the service returned top_logprobs token ${JSON.stringify(t.token)} with logprob ${String(t.logprob)} (a finite number <= 0 is needed)`);
+    }
+    return { token: t.token, logprob: t.logprob };
+  });
+}
+
 /** A model id on the service as the probes see it: first-token top_logprobs and sampled answers. */
 export function chatProbeModel(client: ServiceClient, model: string, service: ServiceConfig): ChatProbeModel {
   return {
@@ -348,7 +362,7 @@ export function chatProbeModel(client: ServiceClient, model: string, service: Se
         const c = await client.chat({ model, messages: messagesOf(p), max_completion_tokens: 1, temperature: 0, seed: 0, logprobs: true, top_logprobs: service.topLogprobs });
         const first = c.choices[0]?.logprobs?.content?.[0];
         if (!first) throw new ServiceError(`${model}: the service returned no logprobs for a probe prompt (chat completions with logprobs: true are needed)`);
-        return first.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob }));
+        return checkedTopLogprobs(model, first.top_logprobs);
       });
     },
     async sample(prompts, o) {
@@ -359,9 +373,6 @@ export function chatProbeModel(client: ServiceClient, model: string, service: Se
     },
   };
 }
-
-/** The generation seed of a control seed: apart from the training-order stream of the same seed. */
-const baselineSeed = (seed: number): number => (seed * 2654435761 + 0x9e3779b9) >>> 0;
 
 export async function prepareServiceAudit(config: TextAuditConfig, backend: TrainerBackend, emit: ProgressListener): Promise<PreparedAudit> {
   if (!(backend instanceof ServiceBackend)) throw new RangeError('train.backend openai needs the service backend');

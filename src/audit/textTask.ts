@@ -364,4 +364,4 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
 const MAX_BASELINE_DRAWS = 8;
 
 /** The generation seed of a control seed: apart from the training-order stream of the same seed. */
-const baselineSeed = (seed: number): number => (seed * 2654435761 + 0x9e3779b9) >>> 0;
+export const baselineSeed = (seed: number): number => (seed * 2654435761 + 0x9e3779b9) >>> 0;
