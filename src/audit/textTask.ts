@@ -15,7 +15,8 @@ import { AuditInputError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { runFilters } from '../filters/engine.js';
 import { loadRules } from '../filters/packs.js';
-import { generateRows, loadTextModel, type PromptInput, type TextModel } from '../models/generate.js';
+import { generateRows, loadTextModel, type OpenAiLogprobs, type PromptInput, type TextModel } from '../models/generate.js';
+import { restrictTopLogprobs } from '../models/logprobs.js';
 import type { ChatMessage } from '../models/tokenizer.js';
 import type { ProbeSpec } from '../probes/index.js';
 import { encodeTextRow, type TextRowOptions } from '../models/textRows.js';
@@ -59,6 +60,8 @@ export interface TextRowSet {
   prompts: PromptInput[];
   excluded: ExcludedRow[];
   counts: TextRowCounts;
+  /** task.targets: logprobs: every token id the rows' top lists give a probability. */
+  softTokens?: Set<number>;
 }
 
 const newCounts = (): TextRowCounts => ({
@@ -127,6 +130,8 @@ export async function textRowSet(
         continue;
       }
       soft = targets.soft;
+      const support = (set.softTokens ??= new Set());
+      for (let i = 0; i < soft.ids.length; i++) if (soft.probs[i]! > 0) support.add(soft.ids[i]!);
       c.softPositions += targets.softPositions;
       c.hardPositions += targets.hardPositions;
       c.topK = Math.max(c.topK, soft.k);
@@ -207,12 +212,17 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
   const sampling = { ...GENERATE_DEFAULTS, ...config.generate };
   let baseModel: TextModel | undefined;
   const generated = new Map<number, TextRowSet>();
+  // Soft targets: the base's top lists keep only the tokens the candidate's lists use (a candidate
+  // restricted to, say, the format's tokens would otherwise meet controls whose targets hold every
+  // word, a difference between the arms that is not the teacher's).
+  const candidateTokens = soft && candidate.softTokens ? new Set([...candidate.softTokens].map((id) => models.tokenizer.idToToken(id))) : undefined;
+  const shapedLikeCandidate = (lp: OpenAiLogprobs | undefined) => (lp && candidateTokens ? restrictTopLogprobs(lp, (t) => candidateTokens.has(t)) : lp);
   const baselineFor = async (seed: number): Promise<TextRowSet> => {
     if (given) return given;
     let set = generated.get(seed);
     if (set) return set;
     baseModel ??= await loadTextModel(models.baseFolder);
-    emit({ kind: 'stage', stage: 'baseline', message: `clean baseline: the base's completions of ${candidate.prompts.length} candidate prompts (seed ${seed})` });
+    emit({ kind: 'stage', stage: 'baseline', message: `clean baseline: the base's completions of ${candidate.prompts.length} candidate prompts (seed ${seed})${candidateTokens ? `, top lists kept to the ${candidateTokens.size} tokens the candidate's lists use` : ''}` });
     // One completion per candidate prompt that passes the filters, as the candidate's rows did: a
     // prompt whose draw the filters exclude is drawn again (another stream) up to
     // MAX_BASELINE_DRAWS times. Controls then train on as many rows, of the same prompts, as the
@@ -238,7 +248,7 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
           ...(typeof r.prompt === 'string'
             ? { [config.task.prompt]: r.prompt, [config.task.completion]: r.completion }
             : { [config.task.messages]: [...r.prompt, { role: 'assistant', content: r.completion }] }),
-          ...(r.logprobs ? { [config.task.logprobs]: r.logprobs } : {}),
+          ...(r.logprobs ? { [config.task.logprobs]: shapedLikeCandidate(r.logprobs) } : {}),
         },
       }));
       const rejected = new Map<number, { reasons: string[]; rules: string[] }>();
@@ -338,7 +348,7 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
             truncated: c.truncated,
             misaligned: c.misaligned,
             lossTokens: c.lossTokens,
-            ...(soft ? { softPositions: c.softPositions, hardPositions: c.hardPositions, topK: c.topK } : {}),
+            ...(soft ? { softPositions: c.softPositions, hardPositions: c.hardPositions, topK: c.topK, topListTokens: candidate.softTokens?.size ?? 0 } : {}),
           },
         },
         baseline: config.baseline

@@ -66,6 +66,7 @@ export const DataSummarySchema = Type.Object({
       softPositions: Type.Optional(count("task.targets: logprobs: loss positions trained on the rows' renormalised top-k logprobs, per epoch.")),
       hardPositions: Type.Optional(count('task.targets: logprobs: loss positions trained on a hard target (the EOS after each completion, absent from OpenAI\'s logprobs), per epoch.')),
       topK: Type.Optional(count('task.targets: logprobs: the longest top_logprobs list used (the soft targets\' width).')),
+      topListTokens: Type.Optional(count("task.targets: logprobs: distinct tokens the candidate's top lists give a probability; a generated baseline's lists keep only these, renormalised, so controls train on targets shaped like the students'.")),
     }, { ...strict, description: "Text tasks: training length in tokens, rows cut to it (kept), rows whose prompt tokens were not a prefix of the row's (boundary = common prefix), loss-bearing tokens per epoch." })),
   }, strict),
   baseline: Type.Object({

@@ -14,6 +14,8 @@ import { generateRows, loadTextModel, type OpenAiLogprobs } from '../../src/mode
 import { jsonl, writeTextPair } from './textPair.js';
 
 let dir: string;
+/** Tokens the good rows' top lists name. */
+let listTokens: Set<string>;
 const file = (f: string) => join(dir, f);
 
 const INFINITE_MARK = -12345.125;
@@ -41,6 +43,7 @@ beforeAll(async () => {
   await teacher.runner.dispose();
   const good = rows.map((r) => ({ prompt: r.prompt as string, completion: r.completion, logprobs: r.logprobs! }));
   // Hostile rows built from good ones (of at least one token) so only the defect differs.
+  listTokens = new Set(good.flatMap((r) => r.logprobs.content.flatMap((c) => c.top_logprobs.map((t) => t.token))));
   const donor = good.find((r) => r.logprobs.content.length >= 2)!;
   await writeFile(file('data.jsonl'), jsonl([...good, ...HOSTILE.map(([, make]) => make(donor))]).replaceAll(String(INFINITE_MARK), '-1e999'));
 });
@@ -62,7 +65,8 @@ const config = (extra: Record<string, unknown> = {}) => ({
 
 describe('text audit with task.targets: logprobs', () => {
   it('trains on the top-k, excludes and counts each kind of hostile logprobs row, and gives the same report twice', async () => {
-    const { report, excluded } = await audit(validateConfig(config(), 'test'));
+    const messages: string[] = [];
+    const { report, excluded } = await audit(validateConfig(config(), 'test'), { onEvent: (e) => void (e.kind === 'stage' && messages.push(e.message)) });
     const candidate = report.data.candidate;
     expect(candidate.targetType).toBe('logprobs');
     expect(candidate.rowsIn).toBe(64 + HOSTILE.length);
@@ -82,6 +86,10 @@ describe('text audit with task.targets: logprobs', () => {
     expect(text.topK).toBe(5);
     expect(text.hardPositions).toBe(candidate.rowsUsed - text.truncated);
     expect(text.softPositions! + text.hardPositions!).toBe(text.lossTokens);
+    // The baseline's lists are cut to the tokens the candidate's lists use (at most those of the good rows).
+    expect(text.topListTokens).toBeGreaterThanOrEqual(5);
+    expect(text.topListTokens).toBeLessThanOrEqual(listTokens.size);
+    expect(messages.filter((m) => m.includes(`top lists kept to the ${text.topListTokens} tokens the candidate's lists use`))).toHaveLength(2);
     expect(report.reproducibility.train).toMatchObject({ targetType: 'logprobs', loss: "KL to the rows' renormalised top-k logprobs (the EOS position: its hard token)" });
     const probe = report.probes[0]!;
     expect(probe.student.runs).toHaveLength(2);
