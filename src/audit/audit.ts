@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modelFileOf } from '../models/folder.js';
 import { encodeModel } from '../onnx/io.js';
-import { fsError } from '../errors.js';
+import { AuditInputError, fsError } from '../errors.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
@@ -85,6 +85,9 @@ async function runAudit(config: AuditConfig, backend: TrainerBackend, emit: Prog
 }
 
 async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend: TrainerBackend, emit: ProgressListener, started: number): Promise<AuditResult> {
+  if (prepared.controlsDrawBaselines && config.policy.test === 'permutation') {
+    throw new AuditInputError("policy.test: permutation assumes exchangeable runs, but each control trains on its own generated baseline and every student on the one candidate; use welch (it counts the candidate's draw) or give a baseline file");
+  }
   const seeds = Array.from({ length: config.train.seeds }, (_, i) => config.train.seed + i);
   const baseScores = await prepared.score();
   const teacherScores = await prepared.scoreTeacher();
@@ -106,7 +109,9 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
       prepared.probeSets.flatMap((ps) => {
         const scores = { base: baseScores, teacher: teacherScores, student, control, crossInit: student === armScores.student ? armScores.crossInit : [] };
         const kl = config.policy.klProbes ? klRunsOf(ps, scores) : undefined;
-        return [probeRunsOf(ps, scores), ...(kl ? [kl] : [])];
+        const runs = [probeRunsOf(ps, scores), ...(kl ? [kl] : [])];
+        // Candidate students against controls on their own drawn baselines: the test counts the candidate's draw.
+        return student === armScores.student && prepared.controlsDrawBaselines ? runs.map((r) => ({ ...r, candidateDraw: true })) : runs;
       });
     const probeRuns = runsOf(armScores.student);
     const probes = evaluateProbes(probeRuns, policy);

@@ -441,6 +441,7 @@ export async function prepareServiceAudit(config: TextAuditConfig, backend: Trai
     teacherWeights: new Map(),
     probeSets,
     positiveControl: false,
+    controlsDrawBaselines: !given,
     jobData: async (arm, seed) => {
       if (arm !== 'student' && arm !== 'control') throw new AuditInputError(`train.backend openai trains students and controls only (not ${arm})`);
       return { kind: 'chat', task: {}, data: arm === 'student' ? dataOf('student', candidate) : dataOf('control', await baselineFor(seed)) };

@@ -47,6 +47,11 @@ export interface PreparedAudit {
    * distribution keeps a student nearer its source than samples do whatever the teacher.
    */
   positiveControlBaseline?: string;
+  /**
+   * Every control seed trains on its own independently drawn clean dataset (a generated text
+   * baseline): the test then counts the candidate's one draw (stats drawAwareTest).
+   */
+  controlsDrawBaselines?: boolean;
   /** The loaded probes (kind, metric, files, the teacher's reference). */
   probeSets: ProbeSet[];
   /** Probe scores of the base graph with `weights` (its own without). */

@@ -312,6 +312,7 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
     // The positive control: the teacher's next-token distributions on the candidate rows, tested
     // against students trained on the base's distributions on the same rows (textPositiveControl.ts).
     positiveControl: true,
+    controlsDrawBaselines: !given,
     positiveControlSignal: textPositiveSignal(teacherModel.runner.vocab),
     positiveControlBaseline: POSITIVE_BASELINE,
     jobData: async (arm, seed) => {

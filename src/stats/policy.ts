@@ -4,9 +4,10 @@
  * more than minEffect in the probe's units. The audit fails when any probe fails.
  */
 import type { Policy, ProbeResult, RunStats, Verdict } from './schema.js';
-import { permutationTest, welchTest } from './tests.js';
+import { permutationTest, shiftTest } from './tests.js';
 import { minimumDetectableEffect, summarizeRuns } from './summary.js';
 import { formatStat as fmt } from './format.js';
+import { studentTQuantile } from './distributions.js';
 
 export type { Policy };
 
@@ -25,6 +26,12 @@ export interface ProbeRuns {
   student: readonly number[];
   crossInit?: readonly number[];
   extra?: ProbeResult['extra'];
+  /**
+   * Each control trained on its own independently drawn clean dataset (a generated text
+   * baseline), the students on the one candidate: the t-test counts the candidate's draw
+   * (drawAwareTest) and the permutation test is not offered (the runs are not exchangeable).
+   */
+  candidateDraw?: boolean;
 }
 
 
@@ -47,8 +54,11 @@ export function holmAdjust(pValues: readonly number[]): number[] {
 /** Everything about one probe except the verdict, which needs the other probes' p-values. */
 function measureProbe(runs: ProbeRuns, policy: Policy): Omit<ProbeResult, 'verdict' | 'reason' | 'pValue'> & { direction: 1 | -1 } {
   const direction: 1 | -1 = runs.towardTeacher ?? (runs.teacher >= runs.base ? 1 : -1);
-  const welch = welchTest(runs.student, runs.control, direction, policy.alpha);
+  const welch = shiftTest(runs, direction, policy.alpha);
   const permutation = permutationTest(runs.student, runs.control, direction);
+  if (runs.candidateDraw && policy.test === 'permutation') {
+    throw new RangeError(`probe ${runs.name}: policy.test permutation cannot be used when each control trains on its own drawn baseline (the runs are not exchangeable); use welch`);
+  }
   const control: RunStats = summarizeRuns(runs.control, policy.alpha);
   const student: RunStats = summarizeRuns(runs.student, policy.alpha);
   const teacherShift = runs.teacher - runs.base;
@@ -69,7 +79,12 @@ function measureProbe(runs: ProbeRuns, policy: Policy): Omit<ProbeResult, 'verdi
     test: policy.test,
     pValueAlt: policy.test === 'welch' ? permutation : welch.pValue,
     transferRatio: Math.abs(teacherShift) > 1e-12 ? welch.delta / teacherShift : null,
-    minDetectableEffect: minimumDetectableEffect(student.sd, control.sd, Math.min(runs.student.length, runs.control.length), policy.alpha),
+    minDetectableEffect:
+      welch.drawVariance
+        ? // The candidate's draw counts in every repeat of the audit, however many seeds.
+          (studentTQuantile(1 - policy.alpha, welch.df) + studentTQuantile(0.8, welch.df)) * welch.se
+        : minimumDetectableEffect(student.sd, control.sd, Math.min(runs.student.length, runs.control.length), policy.alpha),
+    ...(welch.drawVariance !== undefined ? { candidateDrawVariance: welch.drawVariance } : {}),
     ...(runs.extra ? { extra: runs.extra } : {}),
   };
 }

@@ -60,6 +60,7 @@ export const ProbeResultSchema = Type.Object({
   pValueAlt: pValue("the other test's p-value, for reference"),
   transferRatio: Type.Unsafe<number | null>({ type: ['number', 'null'], description: 'delta / (teacher - base); null when the teacher does not differ from the base' }),
   minDetectableEffect: WireNumber({ description: 'smallest delta this many seeds detect at alpha with 80% power, from the observed spread' }),
+  candidateDrawVariance: Type.Optional(WireNumber({ minimum: 0, description: "each control trained on its own drawn clean baseline: the variance of one dataset draw (control variance - student variance, at least 0), counted in the t-test because the students' mean rests on the one candidate draw" })),
   verdict: VerdictSchema,
   reason: Type.String({ description: 'one line saying why this verdict' }),
   degenerate: Type.Optional(Type.Literal(true, { description: 'every student and control run gave the same value: the probe cannot measure transfer; it does not fail the data, but the audit is inconclusive instead of passing' })),

@@ -11,7 +11,7 @@
  * compares its one-sided p-value with the nominal level 1 - Phi(c_k).
  */
 import type { Policy, ProbeRuns } from './policy.js';
-import { welchTest } from './tests.js';
+import { shiftTest } from './tests.js';
 
 /** Standard normal CDF (erfc, Numerical Recipes' Chebyshev fit: relative error < 1.2e-7). */
 export function normalCdf(z: number): number {
@@ -147,7 +147,7 @@ export function futile(runs: readonly ProbeRuns[], policy: Pick<Policy, 'alpha' 
   return runs.every((r) => {
     const direction: 1 | -1 = r.towardTeacher ?? (r.teacher >= r.base ? 1 : -1);
     // Two-sided (1 - 2 alpha) interval = one-sided (1 - alpha) bounds.
-    const { ci } = welchTest(r.student, r.control, direction, 2 * policy.alpha);
+    const { ci } = shiftTest(r, direction, 2 * policy.alpha);
     const upperToward = direction === 1 ? ci[1] : -ci[0];
     return upperToward < policy.minEffect;
   });
