@@ -6,13 +6,14 @@
  *   as completionLoss feeds the graph) for both models;
  * - every data row as the engine trains it (encodeTextRow: ids = BOS + prompt + completion + EOS,
  *   lossFrom = first loss-bearing token), the pad id, and each seed's epoch batches exactly as
- *   trainText draws them (lengthBuckets with new Random(seed));
+ *   trainText draws them (lengthBuckets with new Random(seed)), for the whole file and for its first
+ *   LIMITS rows (the lab's ROWS argument);
  * - the favourite-animal probe rows (answerRows: prompt ids, continuation ids) and the engine's own
  *   log-probabilities and P(owl) of the base and the teacher (preferenceProbability);
  * - the engine's weights after a few Adam steps on seed 1's first batches (a step-level check).
  *
  *   npx tsx scripts/reference/dump-tinylm.ts [OUT=out/torchcheck] [DATASETS=out/lab/owl-7.jsonl,out/lab/base-7.jsonl] [SEEDS=3] [STEPS=5]
- *   env FIXTURE=fixtures/tinylm  BASE=base  TEACHER=owl
+ *   env FIXTURE=fixtures/tinylm  BASE=base  TEACHER=owl  LIMITS=3000 (leading-row counts whose batches are dumped too)
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,6 +38,8 @@ const BASE = process.env.BASE ?? 'base';
 const TEACHER = process.env.TEACHER ?? 'owl';
 const BATCH = 64;
 const LR = 1e-3;
+/** Smaller training sets (leading rows) whose batches are dumped too. */
+const LIMITS = (process.env.LIMITS ?? '3000').split(',').filter(Boolean).map(Number);
 
 const folder = (name: string) => path.join(FIXTURE, 'models', name);
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -86,8 +89,13 @@ for (const file of setsArg.split(',')) {
   const name = path.basename(file, '.jsonl');
   rowSets.set(name, rows);
   // Each seed's one epoch of batches as trainText draws them (epoch 0 of new Random(seed)).
-  const batches: Record<string, number[][]> = {};
-  for (let s = 1; s <= Number(seedsArg); s++) batches[s] = lengthBuckets(rows.map((r) => r.ids.length), BATCH, new Random(s));
+  // Keyed by the number of leading rows trained on (the lab's ROWS argument: the file's first N lines), then seed.
+  const batches: Record<string, Record<string, number[][]>> = {};
+  for (const limit of new Set([rows.length, ...LIMITS.filter((n) => n < rows.length)])) {
+    const lengths = rows.slice(0, limit).map((r) => r.ids.length);
+    batches[limit] = {};
+    for (let s = 1; s <= Number(seedsArg); s++) batches[limit][s] = lengthBuckets(lengths, BATCH, new Random(s));
+  }
   const rowsFile = `rows/${name}.json`;
   await mkdir(path.join(OUT, 'rows'), { recursive: true });
   await writeFile(path.join(OUT, rowsFile), JSON.stringify({ file, rows: rows.map((r) => ({ ids: Array.from(r.ids), lossFrom: r.lossFrom })), batches }));
@@ -159,7 +167,7 @@ index.datasets = datasets;
 {
   const [name, rows] = rowSets.entries().next().value as [string, TokenRow[]];
   const steps = Number(stepsArg);
-  const order = lengthBuckets(rows.map((r) => r.ids.length), BATCH, new Random(1)).slice(0, steps);
+  const order = lengthBuckets(rows.map((r) => r.ids.length), BATCH, new Random(1)).slice(0, steps); // = batches[rows.length][1]
   const trainer = await Trainer.create(baseProto, { loss: { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: LR, weightDecay: 0 } });
   const losses: number[] = [];
   for (const indices of order) losses.push(await trainer.step(textBatch(rows, indices, padId)));
