@@ -1,6 +1,6 @@
 /**
- * Generation speed: the tiny GPT of the language-model fixtures (width 64, 2 layers, the fixture
- * vocabulary's size), sampling study-style number prompts with its KV cache against re-running
+ * Generation speed: a tiny GPT (width 64, 2 layers, the language-model fixture vocabulary's
+ * size; the fixtures themselves are now width 128, 4 layers), sampling study-style number prompts with its KV cache against re-running
  * the whole prefix each token, same model, same prompts, same run. Random weights rarely emit EOS,
  * so every row makes maxNewTokens tokens (the cost is per token either way).
  */
