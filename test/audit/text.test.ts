@@ -3,7 +3,7 @@
  * {prompt, completion} rows through a content filter, a base-generated baseline per control seed,
  * students and controls trained on completion tokens, a text probe, the report.
  */
-import { mkdtemp, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,22 @@ describe('text audit', () => {
     expect(probe.towardTeacher).toBe(-1);
     expect(probe.student.mean).toBeLessThan(probe.control.mean);
     expect(report.reproducibility.train).toMatchObject({ targetType: 'tokens', backend: 'local-onnx' });
+    // Each control on its own drawn baseline: the test counts the candidate's draw (the prediction test, n_c - 1 df).
+    const c = probe.control.runs;
+    const sc = Math.abs(c[0]! - c[1]!) / Math.SQRT2;
+    expect(probe.candidateDrawVariance).toBeGreaterThanOrEqual(0);
+    expect(probe.minDetectableEffect).toBeGreaterThan(0);
+    const t = (probe.control.mean - probe.student.mean) / (sc * Math.sqrt(1.5));
+    // One degree of freedom: Student's t with 1 df is the Cauchy distribution.
+    expect(probe.pValueRaw).toBeCloseTo(0.5 - Math.atan(t) / Math.PI, 9);
+  });
+
+  it('with a given baseline file the test is Welch\'s over seeds (no draw to count), and permutation is allowed', async () => {
+    await writeFile(file('clean.jsonl'), jsonl((await readFile(file('data.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => ({ ...JSON.parse(l), completion: '1 2' }))));
+    const { report } = await audit(validateConfig({ ...config(), baseline: file('clean.jsonl'), out: file('out-given'), policy: { test: 'permutation' } }, 'test'));
+    expect(report.data.baseline.source).toBe('given');
+    expect(report.probes[0]!.candidateDrawVariance).toBeUndefined();
+    await expect(audit(validateConfig({ ...config(), out: file('out-perm'), policy: { test: 'permutation' } }, 'test'))).rejects.toThrow(/policy.test: permutation assumes exchangeable runs/);
   });
 
   it('trains LoRA students (train.adapter) and saves them merged, as the plain base graph', async () => {
