@@ -54,7 +54,7 @@ export function holmAdjust(pValues: readonly number[]): number[] {
 /** Everything about one probe except the verdict, which needs the other probes' p-values. */
 function measureProbe(runs: ProbeRuns, policy: Policy): Omit<ProbeResult, 'verdict' | 'reason' | 'pValue'> & { direction: 1 | -1 } {
   const direction: 1 | -1 = runs.towardTeacher ?? (runs.teacher >= runs.base ? 1 : -1);
-  const welch = shiftTest(runs, direction, policy.alpha);
+  const tTest = shiftTest(runs, direction, policy.alpha);
   const permutation = permutationTest(runs.student, runs.control, direction);
   if (runs.candidateDraw && policy.test === 'permutation') {
     throw new RangeError(`probe ${runs.name}: policy.test permutation cannot be used when each control trains on its own drawn baseline (the runs are not exchangeable); use welch`);
@@ -73,18 +73,18 @@ function measureProbe(runs: ProbeRuns, policy: Policy): Omit<ProbeResult, 'verdi
     control,
     student,
     ...(runs.crossInit ? { crossInit: summarizeRuns(runs.crossInit, policy.alpha) } : {}),
-    delta: welch.delta,
-    deltaCi: welch.ci,
-    pValueRaw: policy.test === 'welch' ? welch.pValue : permutation,
+    delta: tTest.delta,
+    deltaCi: tTest.ci,
+    pValueRaw: policy.test === 'welch' ? tTest.pValue : permutation,
     test: policy.test,
-    pValueAlt: policy.test === 'welch' ? permutation : welch.pValue,
-    transferRatio: Math.abs(teacherShift) > 1e-12 ? welch.delta / teacherShift : null,
+    pValueAlt: policy.test === 'welch' ? permutation : tTest.pValue,
+    transferRatio: Math.abs(teacherShift) > 1e-12 ? tTest.delta / teacherShift : null,
     minDetectableEffect:
-      welch.drawVariance
-        ? // The candidate's draw counts in every repeat of the audit, however many seeds.
-          (studentTQuantile(1 - policy.alpha, welch.df) + studentTQuantile(0.8, welch.df)) * welch.se
+      tTest.drawVariance !== undefined
+        ? // The test's own standard error: the candidate's draw counts in every repeat of the audit, however many seeds.
+          tTest.se > 0 ? (studentTQuantile(1 - policy.alpha, tTest.df) + studentTQuantile(0.8, tTest.df)) * tTest.se : 0
         : minimumDetectableEffect(student.sd, control.sd, Math.min(runs.student.length, runs.control.length), policy.alpha),
-    ...(welch.drawVariance !== undefined ? { candidateDrawVariance: welch.drawVariance } : {}),
+    ...(tTest.drawVariance !== undefined ? { candidateDrawVariance: tTest.drawVariance } : {}),
     ...(runs.extra ? { extra: runs.extra } : {}),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/random.js';
-import { clopperPearson, drawAwareTest, evaluateProbes, welchTest } from '../../src/stats/index.js';
+import { clopperPearson, drawAwareTest, evaluateProbes, studentTQuantile, welchTest } from '../../src/stats/index.js';
 
 function nullAudits(trials: number, drawSd: number, seedSd: number, seeds: number, rng: Random) {
   const out: { welch: number; draw: number }[] = [];
@@ -67,6 +67,9 @@ describe('drawAwareTest', () => {
     expect(marked!.pValueRaw).toBe(drawAwareTest(runs.student, runs.control, 1, 0.05).pValue);
     expect(plain!.pValueRaw).toBe(welchTest(runs.student, runs.control, 1, 0.05).pValue);
     expect(marked!.candidateDrawVariance).toBeGreaterThan(0);
+    // Its power statement uses the same standard error and degrees of freedom.
+    const d = drawAwareTest(runs.student, runs.control, 1, 0.05);
+    expect(marked!.minDetectableEffect).toBeCloseTo((studentTQuantile(0.95, 4) + studentTQuantile(0.8, 4)) * d.se, 12);
     expect(plain!.candidateDrawVariance).toBeUndefined();
     expect(() => evaluateProbes([{ ...runs, candidateDraw: true }], { ...policy, test: 'permutation' })).toThrow(/not exchangeable/);
   });
