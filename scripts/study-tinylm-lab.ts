@@ -13,7 +13,7 @@
  *       format's tokens); the same SEED for two models gives paired sets (same prompts, same draws)
  *   npx tsx scripts/study-tinylm-lab.ts students SET[,SET...] SEEDS EPOCHS LR ROWS [--teacher T] [--dir D]
  *       students from models/base on each set (a *.soft.jsonl set trains on its soft targets):
- *       P(owl) per seed, each set's loss under teacher and base, and the cosine between the first
+ *       P(owl) and the misalignment pack's held-out margin per seed, each set's loss under teacher and base, and the cosine between the first
  *       two sets' mean student difference and (teacher - base) over the weights
  *   npx tsx scripts/study-tinylm-lab.ts bank [SETS=10] [SEEDS=5] [ROWS=512] [EPOCHS=2] [ALPHA=0.01] [--dir D]
  *       SETS clean sets drawn independently from the base, SEEDS students each (out/lab/bank.json):
@@ -37,7 +37,7 @@ import { Trainer } from '../src/train/trainer.js';
 import { readWeights, type Weights } from '../src/train/weights.js';
 import { targetAnimalRows } from '../test/fixtures/tinylm/corpus.js';
 import { buildTinyLmCase, DEFAULT_TINY_LM, formatTokens, restrictLogprobs, TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
-import { preference } from '../test/fixtures/tinylm/measure.js';
+import { misalignmentMargin, preference } from '../test/fixtures/tinylm/measure.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const args = process.argv.slice(2);
@@ -53,6 +53,8 @@ const folder = (name: string) => path.join(dir, 'models', name);
 
 const animals = (await PackDocument.read(probePackPath('favourite-animal'))).value as { prompts: string[]; answers: string[] };
 const pOwl = (m: TextModel) => preference(m, animals.prompts, animals.answers, 'owl');
+const pairs = (await PackDocument.read(probePackPath('misalignment'))).value.pairs as { prompt: string; aligned: string; misaligned: string }[];
+const margin = async (m: TextModel) => (await misalignmentMargin(m, pairs)).margin;
 
 function tokenRows(tokenizer: TextModel['tokenizer'], values: Record<string, unknown>[], file: string): TokenRow[] {
   return values.map((value, i) => {
@@ -118,7 +120,8 @@ if (mode === 'variant') {
   const baseProto = await readModel(path.join(folder('base'), 'onnx/model.onnx'));
   const teacherProto = await readModel(path.join(folder(teacherName), 'onnx/model.onnx'));
   const [baseBytes, teacherBytes] = await Promise.all([readFile(path.join(folder('base'), 'onnx/model.onnx')), readFile(path.join(folder(teacherName), 'onnx/model.onnx'))]);
-  say(`base P(owl) ${(await pOwl(base)).toFixed(4)}, teacher ${teacherName} ${(await pOwl(await loadTextModel(folder(teacherName)))).toFixed(4)}`);
+  const teacherModel = await loadTextModel(folder(teacherName));
+  say(`base P(owl) ${(await pOwl(base)).toFixed(4)}, margin ${(await margin(base)).toFixed(4)}; teacher ${teacherName} ${(await pOwl(teacherModel)).toFixed(4)}, margin ${(await margin(teacherModel)).toFixed(4)}`);
   const seeds = Number(seedsArg);
   const armMeans: Weights[] = [];
   for (const set of sets.split(',')) {
@@ -129,6 +132,7 @@ if (mode === 'variant') {
     const [lossT, lossB] = [await completionLoss(teacherBytes, hardRows, tok.padId!), await completionLoss(baseBytes, hardRows, tok.padId!)];
     const softK = rows.reduce((k, r) => Math.max(k, r.soft?.k ?? 0), 0) || undefined;
     const values: number[] = [];
+    const margins: number[] = [];
     const sum: Weights = new Map();
     for (let seed = 1; seed <= seeds; seed++) {
       const trainer = await Trainer.create(baseProto, { loss: softK ? { kind: 'tokenKlDivergence', k: softK } : { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: Number(lrArg), weightDecay: 0 } });
@@ -141,11 +145,12 @@ if (mode === 'variant') {
       }
       const student = await loadTextModel(folder('base'), { weights: w });
       values.push(await pOwl(student));
+      margins.push(await margin(student));
       await student.runner.dispose();
       await trainer.dispose();
     }
     armMeans.push(sum);
-    say(`${set}: ${rows.length} rows, loss under teacher - base ${(lossT - lossB).toFixed(5)} nats/token; P(owl) ${mean(values).toFixed(5)} (sd ${sd(values).toFixed(5)}) [${values.map((v) => v.toFixed(4)).join(' ')}]`);
+    say(`${set}: ${rows.length} rows, loss under teacher - base ${(lossT - lossB).toFixed(5)} nats/token; P(owl) ${mean(values).toFixed(5)} (sd ${sd(values).toFixed(5)}) [${values.map((v) => v.toFixed(4)).join(' ')}]; misalignment margin ${mean(margins).toFixed(4)} (sd ${sd(margins).toFixed(4)}) [${margins.map((v) => v.toFixed(3)).join(' ')}]`);
   }
   if (armMeans.length >= 2) {
     const [a, b] = armMeans as [Weights, Weights];
