@@ -11,7 +11,7 @@
  *   npx tsx scripts/study-tinylm-lab.ts sample MODEL ROWS SEED OUT.jsonl [--dir D]
  *       ROWS filtered completions of fresh study prompts (and OUT.soft.jsonl: top-20 over the
  *       format's tokens); the same SEED for two models gives paired sets (same prompts, same draws)
- *   npx tsx scripts/study-tinylm-lab.ts students SET[,SET...] SEEDS EPOCHS LR ROWS [--teacher T] [--dir D]
+ *   npx tsx scripts/study-tinylm-lab.ts students SET[,SET...] SEEDS EPOCHS LR ROWS [--teacher T] [--first-seed S] [--dir D]
  *       students from models/base on each set (a *.soft.jsonl set trains on its soft targets):
  *       P(owl) and the misalignment pack's held-out margin per seed, each set's loss under teacher and base, and the cosine between the first
  *       two sets' mean student difference and (teacher - base) over the weights
@@ -48,6 +48,7 @@ const flag = (name: string): string | undefined => {
 const dir = path.resolve(flag('dir') ?? TINY_LM_FIXTURE_DIR);
 const teacherName = flag('teacher') ?? 'owl';
 const freeze = (flag('freeze') ?? '').split(',').filter(Boolean);
+const firstSeed = Number(flag('first-seed') ?? 1);
 const [mode, ...rest] = args;
 const folder = (name: string) => path.join(dir, 'models', name);
 
@@ -134,7 +135,7 @@ if (mode === 'variant') {
     const values: number[] = [];
     const margins: number[] = [];
     const sum: Weights = new Map();
-    for (let seed = 1; seed <= seeds; seed++) {
+    for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
       const trainer = await Trainer.create(baseProto, { loss: softK ? { kind: 'tokenKlDivergence', k: softK } : { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: Number(lrArg), weightDecay: 0 } });
       await trainText(trainer, rows, { epochs: Number(epochsArg), batchSize: 64, seed, padId: tok.padId!, ...(softK ? { softK } : {}) });
       const w = trainer.weights();
