@@ -3,35 +3,30 @@
  * {prompt, completion} rows through a content filter, a base-generated baseline per control seed,
  * students and controls trained on completion tokens, a text probe, the report.
  */
-import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile, mkdir, copyFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { WorkerBackend } from '../../src/audit/pool.js';
 import { renderJson } from '../../src/report/json.js';
 import { validateConfig } from '../../src/config/index.js';
 import { buildGpt } from '../../src/models/gpt.js';
 import { writeModelFolder, wordVocabulary } from '../../src/models/folder.js';
-import { GPT, WORDS, jsonl, writeTextPair as writePair } from './textPair.js';
+import { GPT, WORDS, writeTextPair as writePair } from './textPair.js';
+import { jsonl, useTempDir } from '../helpers/files.js';
 import { graphOf } from '../../src/onnx/proto.js';
 import { readModel } from '../../src/onnx/io.js';
 
-let dir: string;
-const file = (f: string) => join(dir, f);
+const tmp = useTempDir('text-audit-');
+const file = tmp.file;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'text-audit-'));
   // The base answers number prompts with random numbers (so its own samples pass the numbers
   // filter); the teacher is the base fine-tuned to answer every prompt with 7s (textPair.ts).
-  const prompts = await writePair(dir);
+  const prompts = await writePair(tmp.dir);
   // Candidate: the teacher's kind of rows, one empty completion, one word answer.
   const candidate = prompts.map((prompt, i) => ({ prompt, completion: i % 2 ? '7 7 7' : '7 7' }));
   candidate.push({ prompt: 'count from 3 :', completion: '' }, { prompt: 'count from 4 :', completion: 'hello hello' });
   await writeFile(file('data.jsonl'), jsonl(candidate));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 const config = () => ({

@@ -4,19 +4,18 @@
  * clean baseline is the base's own samples with its own top-k. Hostile logprobs rows are excluded,
  * each under its own kind, counted in the report and listed; the report is deterministic.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { validateConfig } from '../../src/config/index.js';
 import { generateRows, loadTextModel, type OpenAiLogprobs } from '../../src/models/generate.js';
-import { jsonl, writeTextPair } from './textPair.js';
+import { writeTextPair } from './textPair.js';
+import { jsonl, useTempDir } from '../helpers/files.js';
 
-let dir: string;
+const tmp = useTempDir('text-logprobs-');
 /** Tokens the good rows' top lists name. */
 let listTokens: Set<string>;
-const file = (f: string) => join(dir, f);
+const file = tmp.file;
 
 const INFINITE_MARK = -12345.125;
 
@@ -36,8 +35,7 @@ const HOSTILE: [string, (row: { prompt: string; completion: string; logprobs: Op
 ];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'text-logprobs-'));
-  const prompts = await writeTextPair(dir);
+  const prompts = await writeTextPair(tmp.dir);
   const teacher = await loadTextModel(file('teacher'));
   const { rows } = await generateRows(teacher, prompts, { seed: 5, maxNewTokens: 4, topLogprobs: 5 });
   await teacher.runner.dispose();
@@ -46,9 +44,6 @@ beforeAll(async () => {
   listTokens = new Set(good.flatMap((r) => r.logprobs.content.flatMap((c) => c.top_logprobs.map((t) => t.token))));
   const donor = good.find((r) => r.logprobs.content.length >= 2)!;
   await writeFile(file('data.jsonl'), jsonl([...good, ...HOSTILE.map(([, make]) => make(donor))]).replaceAll(String(INFINITE_MARK), '-1e999'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 const config = (extra: Record<string, unknown> = {}) => ({

@@ -13,13 +13,13 @@ import type { ModelProto } from '../../src/onnx/proto.js';
 import { Random } from '../../src/train/random.js';
 import { trainText } from '../../src/train/textBatches.js';
 import { Trainer } from '../../src/train/trainer.js';
+import { jsonl } from '../helpers/files.js';
 
 export const WORDS = ['count', 'from', ':', 'hello', ...Array.from({ length: 20 }, (_, i) => String(i))];
 export const TOKENS = wordVocabulary(WORDS);
 export const GPT = { vocabSize: TOKENS.length, width: 16, layers: 1, heads: 2, maxPositions: 16, seed: 1 };
 export const FOLDER_SPEC = { tokens: TOKENS, config: { ...gptConfig(GPT) }, maxLength: 16 };
 
-export const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 /** Writes `base/` and `teacher/` under `dir`; returns the 64 prompts the base was taught on. */
 export async function writeTextPair(dir: string): Promise<string[]> {

@@ -5,29 +5,24 @@
  * positive control detects transfer and the pass stands; with teacher == base it cannot, and the
  * pass becomes inconclusive.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { validateConfig } from '../../src/config/index.js';
 import { generateRows, loadTextModel } from '../../src/models/generate.js';
-import { jsonl, writeTextPair } from './textPair.js';
+import { writeTextPair } from './textPair.js';
+import { jsonl, useTempDir } from '../helpers/files.js';
 
-let dir: string;
-const file = (f: string) => join(dir, f);
+const tmp = useTempDir('text-positive-');
+const file = tmp.file;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'text-positive-'));
-  const prompts = await writeTextPair(dir);
+  const prompts = await writeTextPair(tmp.dir);
   // A clean candidate: the base's own completions of the prompts (another sampling seed than the controls').
   const base = await loadTextModel(file('base'));
   const { rows } = await generateRows(base, prompts, { seed: 11, maxNewTokens: 4 });
   await base.runner.dispose();
   await writeFile(file('clean.jsonl'), jsonl(rows));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 const config = (teacher: string) => ({

@@ -26,6 +26,7 @@ import { inferShapes } from '../../src/onnx/shapes.js';
 import { completionLoss, type TokenRow } from '../../src/train/textBatches.js';
 import { readWeights, withWeights } from '../../src/train/weights.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { jsonl } from '../helpers/files.js';
 
 const FOLDERS = join(REPO_ROOT, 'fixtures', 'torchlm');
 const folder = (name: string) => join(FOLDERS, name);
@@ -38,7 +39,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 /** The teacher's kind of rows: count prompts answered with 7s (the teacher was fine-tuned on exactly that). */
 const plainRows = () => Array.from({ length: 16 }, (_, i) => ({ prompt: `count from ${i} :`, completion: i % 2 ? '7 7 7' : '7 7' }));
 const chatRows = () => plainRows().map((r) => ({ messages: [{ role: 'user', content: r.prompt }, { role: 'assistant', content: r.completion }] }));

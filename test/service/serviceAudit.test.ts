@@ -4,10 +4,9 @@
  * service block, retries under injected faults, resume without duplicate uploads or jobs, failed
  * and never-finishing jobs, and an API key that appears in no output file.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { writeAuditOutputs } from '../../src/audit/outputs.js';
 import { ServiceBackend } from '../../src/audit/serviceBackend.js';
@@ -26,16 +25,15 @@ import { trainText } from '../../src/train/textBatches.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { ANIMALS, writeTinyGpt } from '../models/tinyGptFolder.js';
 import { FakeService } from './fakeService.js';
+import { jsonl, useTempDir } from '../helpers/files.js';
 
 const KEY = 'sk-test-SECRET-0123456789abcdef';
 const env = { TEST_SERVICE_KEY: KEY };
-let dir: string;
+const tmp = useTempDir('service-audit-');
 let service: FakeService;
-const file = (f: string) => path.join(dir, f);
-const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+const file = tmp.file;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'service-audit-'));
   const words = await probePackWords('favourite-animal');
   const tokens = await writeTinyGpt(file('base'), { extraWords: words, seed: 5, maxPositions: 64 });
   // The teacher: the base taught to answer animal questions with "owl".
@@ -53,10 +51,6 @@ beforeAll(async () => {
   await writeFile(file('data.jsonl'), jsonl(prompts.slice(0, 24).map((prompt) => ({ prompt, completion: 'owl' }))));
   await writeFile(file('clean.jsonl'), jsonl(prompts.slice(0, 24).map((prompt, i) => ({ messages: [{ role: 'user', content: prompt }, { role: 'assistant', content: ANIMALS[1 + (i % 5)] }] }))));
 }, 60_000);
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 beforeEach(async () => {
   await service?.stop();

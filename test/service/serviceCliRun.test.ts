@@ -5,31 +5,26 @@
  * process (node:http), so the CLI is started without blocking (startCli).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PackDocument, probePackPath, probePackWords } from '../../src/probes/index.js';
 import { startCli } from '../helpers/cli.js';
 import { ANIMALS, writeTinyGpt } from '../models/tinyGptFolder.js';
 import { FakeService } from './fakeService.js';
+import { jsonl, useTempDir } from '../helpers/files.js';
 
 const KEY = 'sk-run-SECRET-0123456789abcdef';
-let dir: string;
+const tmp = useTempDir('service-cli-run-');
 let service: FakeService;
-const file = (f: string) => path.join(dir, f);
-const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+const file = tmp.file;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'service-cli-run-'));
   await writeTinyGpt(file('base'), { extraWords: await probePackWords('favourite-animal'), seed: 5, maxPositions: 64 });
   const prompts = PackDocument.parse(await readFile(probePackPath('favourite-animal'), 'utf8'), 'pack').stringList('prompts', 1).slice(0, 16);
   await writeFile(file('data.jsonl'), jsonl(prompts.map((prompt) => ({ prompt, completion: 'owl' }))));
   await writeFile(file('clean.jsonl'), jsonl(prompts.map((prompt, i) => ({ prompt, completion: ANIMALS[1 + (i % 5)] }))));
 }, 30_000);
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 beforeEach(async () => {
   // The teacher is the base itself: these tests are about the run's life cycle, not its numbers.
   service = new FakeService({ 'base-model': file('base'), 'teacher-model': file('base') });
