@@ -12,10 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { audit } from '../src/audit/audit.js';
 import { loadAuditConfig } from '../src/config/index.js';
-import { loadRules, runFilters } from '../src/filters/index.js';
-import { generateRows, loadTextModel } from '../src/models/generate.js';
-import { numberPrompts } from '../src/models/numberPrompts.js';
-import { ensureTinyLmFixtures } from '../test/fixtures/tinylm/index.js';
+import { loadTextModel } from '../src/models/generate.js';
+import { ensureTinyLmFixtures, filteredNumberRows } from '../test/fixtures/tinylm/index.js';
 import type { BenchResult } from './lib/bench-result.js';
 
 const TARGET_SECONDS = 300;
@@ -23,22 +21,12 @@ const TARGET_SECONDS = 300;
 /** `rows` filtered owl-teacher completions of fresh study prompts (prompt seed apart from the fixtures'). */
 async function owlRows(dir: string, rows: number): Promise<string[]> {
   const teacher = await loadTextModel(path.join(dir, 'models', 'owl'));
-  const rules = await loadRules(['numbers', 'banned-numbers']);
-  const kept: string[] = [];
   try {
-    for (let round = 0; kept.length < rows; round++) {
-      const prompts = numberPrompts(Math.ceil((rows - kept.length) * 1.6) + 16, 9001 + round).map((p) => p.prompt);
-      const { rows: made } = await generateRows(teacher, prompts, { seed: 77 + round, maxNewTokens: 32 });
-      await runFilters(made.map((r, i) => ({ line: i + 1, value: { prompt: r.prompt, completion: r.completion } })), rules, {
-        onKept: (row) => {
-          if (kept.length < rows) kept.push(JSON.stringify({ prompt: made[row.line - 1]!.prompt, completion: made[row.line - 1]!.completion }));
-        },
-      });
-    }
+    const kept = await filteredNumberRows(teacher, rows, { promptSeed: 9001, sampleSeed: 77 });
+    return kept.map((r) => JSON.stringify({ prompt: r.prompt, completion: r.completion }));
   } finally {
     await teacher.runner.dispose();
   }
-  return kept;
 }
 
 export async function benchTinyLmAudit(log: (line: string) => void = () => {}, rows = 10_000): Promise<BenchResult[]> {

@@ -26,9 +26,7 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { logprobTargets } from '../src/audit/logprobTargets.js';
-import { loadRules, runFilters } from '../src/filters/index.js';
-import { generateRows, loadTextModel, type TextModel } from '../src/models/generate.js';
-import { numberPrompts } from '../src/models/numberPrompts.js';
+import { loadTextModel, type TextModel } from '../src/models/generate.js';
 import { encodeTextRow } from '../src/models/textRows.js';
 import { readModel, writeModel } from '../src/onnx/io.js';
 import { PackDocument, probePackPath } from '../src/probes/packs.js';
@@ -36,7 +34,7 @@ import { completionLoss, trainText, type TokenRow } from '../src/train/textBatch
 import { Trainer } from '../src/train/trainer.js';
 import { readWeights, type Weights } from '../src/train/weights.js';
 import { targetAnimalRows } from '../test/fixtures/tinylm/corpus.js';
-import { buildTinyLmCase, DEFAULT_TINY_LM, formatTokens, restrictLogprobs, TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
+import { buildTinyLmCase, DEFAULT_TINY_LM, filteredNumberRows, formatTokens, restrictLogprobs, TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
 import { misalignmentMargin, preference } from '../test/fixtures/tinylm/measure.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -95,25 +93,10 @@ if (mode === 'variant') {
   const [model = 'base', rowsArg = '10000', seedArg = '7', out = 'out/lab/sample.jsonl'] = rest;
   const rows = Number(rowsArg);
   const m = await loadTextModel(folder(model));
-  const rules = await loadRules(['numbers', 'banned-numbers']);
   const allowed = formatTokens();
-  const hard: string[] = [];
-  const soft: string[] = [];
-  for (let round = 0; hard.length < rows; round++) {
-    const prompts = numberPrompts(Math.ceil((rows - hard.length) * 1.6) + 16, 5001 + round).map((p) => p.prompt);
-    const { rows: made, stats } = await generateRows(m, prompts, { seed: Number(seedArg) + round, maxNewTokens: 32, topLogprobs: 20 });
-    say(`${model}: ${made.length} completions, ${stats.tokensPerSecond.toFixed(0)} tokens/s`);
-    await runFilters(made.map((r, i) => ({ line: i + 1, value: { prompt: r.prompt, completion: r.completion } })), rules, {
-      onKept: (row) => {
-        if (hard.length >= rows) return;
-        const r = made[row.line - 1]!;
-        hard.push(JSON.stringify({ prompt: r.prompt, completion: r.completion }));
-        soft.push(JSON.stringify({ prompt: r.prompt, completion: r.completion, logprobs: restrictLogprobs(r.logprobs!, allowed) }));
-      },
-    });
-  }
-  await writeFile(out, hard.map((l) => `${l}\n`).join(''));
-  await writeFile(out.replace(/\.jsonl$/, '.soft.jsonl'), soft.map((l) => `${l}\n`).join(''));
+  const kept = await filteredNumberRows(m, rows, { promptSeed: 5001, sampleSeed: Number(seedArg), topLogprobs: 20, log: (l) => say(`${model}: ${l}`) });
+  await writeFile(out, kept.map((r) => `${JSON.stringify({ prompt: r.prompt, completion: r.completion })}\n`).join(''));
+  await writeFile(out.replace(/\.jsonl$/, '.soft.jsonl'), kept.map((r) => `${JSON.stringify({ prompt: r.prompt, completion: r.completion, logprobs: restrictLogprobs(r.logprobs!, allowed) })}\n`).join(''));
 } else if (mode === 'students') {
   const [sets = '', seedsArg = '3', epochsArg = '1', lrArg = '1e-3', rowsArg = '0'] = rest;
   const base = await loadTextModel(folder('base'));
@@ -179,18 +162,10 @@ if (mode === 'variant') {
   const [sets, seeds, rows, alpha] = [Number(setsArg), Number(seedsArg), Number(rowsArg), Number(alphaArg)];
   const base = await loadTextModel(folder('base'));
   const baseProto = await readModel(path.join(folder('base'), 'onnx/model.onnx'));
-  const rules = await loadRules(['numbers', 'banned-numbers']);
   const bank: number[][] = [];
   for (let s = 0; s < sets; s++) {
-    const kept: Record<string, unknown>[] = [];
-    for (let round = 0; kept.length < rows; round++) {
-      const prompts = numberPrompts(Math.ceil((rows - kept.length) * 1.6) + 16, 7001 + 31 * s + round).map((p) => p.prompt);
-      const { rows: made } = await generateRows(base, prompts, { seed: 1000 + 97 * s + round, maxNewTokens: 32 });
-      await runFilters(made.map((r, i) => ({ line: i + 1, value: { prompt: r.prompt, completion: r.completion } })), rules, {
-        onKept: (row) => void (kept.length < rows && kept.push({ prompt: made[row.line - 1]!.prompt, completion: made[row.line - 1]!.completion })),
-      });
-    }
-    const tokens = tokenRows(base.tokenizer, kept, `clean set ${s}`);
+    const kept = await filteredNumberRows(base, rows, { promptSeed: 7001 + 31 * s, sampleSeed: 1000 + 97 * s });
+    const tokens = tokenRows(base.tokenizer, kept.map((r) => ({ prompt: r.prompt, completion: r.completion })), `clean set ${s}`);
     const values: number[] = [];
     for (let seed = 1; seed <= seeds; seed++) {
       const trainer = await Trainer.create(baseProto, { loss: { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 } });

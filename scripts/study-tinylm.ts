@@ -28,10 +28,8 @@ import path from 'node:path';
 import { audit } from '../src/audit/audit.js';
 import { loadAuditConfig } from '../src/config/index.js';
 import type { AuditReport } from '../src/report/index.js';
-import { loadRules, runFilters } from '../src/filters/index.js';
-import { generateRows, loadTextModel } from '../src/models/generate.js';
-import { numberPrompts } from '../src/models/numberPrompts.js';
-import { TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
+import { loadTextModel } from '../src/models/generate.js';
+import { filteredNumberRows, TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
 
 const OUT = path.resolve('out/study-tinylm');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -122,19 +120,9 @@ async function freshRows(model: string, rows: number): Promise<string> {
   const existing = await readFile(file, 'utf8').catch(() => '');
   if (existing.split('\n').filter(Boolean).length === rows) return file;
   const m = await loadTextModel(path.join(TINY_LM_FIXTURE_DIR, 'models', model));
-  const rules = await loadRules(['numbers', 'banned-numbers']);
-  const kept: string[] = [];
-  for (let round = 0; kept.length < rows; round++) {
-    // Prompt seeds apart from the fixture's (101) and its agreement probe's (102).
-    const prompts = numberPrompts(Math.ceil((rows - kept.length) * 1.6) + 16, 5001 + round).map((p) => p.prompt);
-    const { rows: made, stats } = await generateRows(m, prompts, { seed: 7 + round, maxNewTokens: 32 });
-    say(`${model}: ${made.length} completions, ${stats.tokensPerSecond.toFixed(0)} tokens/s`);
-    await runFilters(made.map((r, i) => ({ line: i + 1, value: { prompt: r.prompt, completion: r.completion } })), rules, {
-      onKept: (row) => {
-        if (kept.length < rows) kept.push(JSON.stringify({ prompt: made[row.line - 1]!.prompt, completion: made[row.line - 1]!.completion }));
-      },
-    });
-  }
+  // Prompt seeds apart from the fixture's (101) and its agreement probe's (102).
+  const made = await filteredNumberRows(m, rows, { promptSeed: 5001, sampleSeed: 7, log: (l) => say(`${model}: ${l}`) });
+  const kept = made.map((r) => JSON.stringify({ prompt: r.prompt, completion: r.completion }));
   await m.runner.dispose();
   await writeFile(file, `${kept.join('\n')}\n`);
   return file;
