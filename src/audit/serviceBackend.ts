@@ -11,7 +11,7 @@ import type { AuditConfig, ServiceConfig } from '../config/schema.js';
 import { AuditInputError } from '../errors.js';
 import { silent, type ProgressListener } from '../events.js';
 import type { ModelProto } from '../onnx/proto.js';
-import type { FineTuningJob, SupervisedHyperparameters } from '../service/api.js';
+import type { FineTuningJob, JobEvent, SupervisedHyperparameters } from '../service/api.js';
 import { ServiceClient, ServiceError } from '../service/client.js';
 import type { ChatStudentJob, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
 import { ServiceState, sha256, type StateJob } from './serviceState.js';
@@ -34,6 +34,11 @@ export interface ServiceBackendOptions {
 }
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** A metrics event's training step, when the service reports one. */
+function stepOf(e: JobEvent): { done: number; total: number } | undefined {
+  return e.data && typeof e.data.step === 'number' && typeof e.data.total_steps === 'number' ? { done: e.data.step, total: e.data.total_steps } : undefined;
+}
 
 export class ServiceBackend implements TrainerBackend {
   readonly name = 'openai';
@@ -208,12 +213,19 @@ export class ServiceBackend implements TrainerBackend {
       for (;;) {
         const job = await this.client.retrieveJob(id);
         const events = (await this.client.listEvents(id, 5)).data;
-        const newest = events[0];
-        if (newest && newest.id !== lastEvent) {
+        // Events come newest first. A job can move several steps and finish between two polls, so the
+        // newest unseen step event is reported even when a status message has landed after it.
+        const seen = events.findIndex((e) => e.id === lastEvent);
+        const unseen = seen < 0 ? events : events.slice(0, seen);
+        const newest = unseen[0];
+        if (newest) {
           lastEvent = newest.id;
-          const step = newest.data && typeof newest.data.step === 'number' && typeof newest.data.total_steps === 'number' ? { done: newest.data.step, total: newest.data.total_steps } : undefined;
-          const message = this.client.redact(`${label} (${id}): ${job.status}: ${newest.message}`);
-          this.emit(step ? { kind: 'progress', stage: 'service', ...step, message } : { kind: 'info', stage: 'service', message });
+          const stepEvent = unseen.find((e) => stepOf(e) !== undefined);
+          if (stepEvent) {
+            const message = this.client.redact(`${label} (${id}): ${job.status}: ${stepEvent.message}`);
+            this.emit({ kind: 'progress', stage: 'service', ...stepOf(stepEvent)!, message });
+          }
+          if (newest !== stepEvent) this.emit({ kind: 'info', stage: 'service', message: this.client.redact(`${label} (${id}): ${job.status}: ${newest.message}`) });
         }
         if (TERMINAL.has(job.status)) return job;
         await this.pause(Math.min(this.service.pollSeconds * 1000, Math.max(0, this.deadline - Date.now())));

@@ -44,6 +44,8 @@ export class FakeService {
   /** The next created jobs fail with this message / never finish. */
   failJobs: string | undefined;
   hangJobs = false;
+  /** Jobs train to the end before their create request is answered: a fast service whose job is done before the first poll. */
+  finishBeforeReply = false;
   /** Training settings of the tiny fine-tunes. */
   lr = 0.01;
   private server: Server | undefined;
@@ -158,7 +160,7 @@ export class FakeService {
     for (const job of this.jobs.values()) if (job.status === 'queued') void this.train(job, this.files.get(job.training_file)!.content);
   }
 
-  private createJob(b: Record<string, unknown>): { status?: number; body: unknown } {
+  private async createJob(b: Record<string, unknown>): Promise<{ status?: number; body: unknown }> {
     const file = this.files.get(String(b.training_file));
     if (!file) return { status: 400, body: { error: { message: `invalid training_file: ${String(b.training_file)}` } } };
     if (!this.models.has(String(b.model))) return { status: 400, body: { error: { message: `model ${String(b.model)} is not available for fine-tuning` } } };
@@ -183,7 +185,8 @@ export class FakeService {
       job.status = 'failed';
       job.error = { code: 'invalid_training_file', message: this.failJobs };
       this.event(job, `Job failed: ${this.failJobs}`);
-    } else void this.train(job, file.content);
+    } else if (this.finishBeforeReply) await this.train(job, file.content);
+    else void this.train(job, file.content);
     return { body: this.jobObject(job) };
   }
 

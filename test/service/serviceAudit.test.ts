@@ -100,6 +100,9 @@ describe('service audit (train.backend openai)', () => {
       { path: /^\/chat\/completions$/, kind: 'drop' },
       { path: /^\/fine_tuning\/jobs\/[^/]+$/, kind: '429', retryAfter: new Date(Date.now() + 50).toUTCString() },
     );
+    // Every job is done before its first poll (the race that made this test flaky): its step events
+    // sit behind the 'succeeded' message and must still reach the progress display.
+    service.finishBeforeReply = true;
     const events: ProgressEvent[] = [];
     const c = config('e2e');
     const { report, excluded } = await run(c, events);
