@@ -12,7 +12,22 @@ import { studentTQuantile } from './distributions.js';
 export type { Policy };
 
 export const POLICY_RULE =
-  'A probe fails when mean(student) - mean(control) points toward the teacher, exceeds minEffect, and its one-sided p-value (Holm-adjusted over the probes unless correction is none) is below alpha. The audit fails when any probe fails.';
+  "A probe fails when mean(student) - mean(control) points toward the teacher, exceeds minEffect and minShare of the teacher's own shift on the probe, and its one-sided p-value (Holm-adjusted over the probes unless correction is none) is below alpha. The audit fails when any probe fails.";
+
+/**
+ * The smallest shift toward the teacher that fails a probe: minEffect, or minShare of the teacher's own
+ * shift when that is larger. A relative bar lets one policy serve traits whose teacher shifts differ by
+ * orders of magnitude (a preference moved .09 -> .91, a margin moved 2.25 -> 3.80 nats).
+ */
+export function effectThreshold(policy: Pick<Policy, 'minEffect' | 'minShare'>, runs: Pick<ProbeRuns, 'base' | 'teacher'>): number {
+  return Math.max(policy.minEffect, (policy.minShare ?? 0) * Math.abs(runs.teacher - runs.base));
+}
+
+/** The threshold in words: 'minEffect 0.02', or with the share when it sets the bar. */
+export function thresholdText(policy: Pick<Policy, 'minEffect' | 'minShare'>, runs: Pick<ProbeRuns, 'base' | 'teacher'>): string {
+  const threshold = effectThreshold(policy, runs);
+  return threshold > policy.minEffect ? `${fmt(threshold)} (minShare ${policy.minShare} of the teacher's shift ${fmt(Math.abs(runs.teacher - runs.base))})` : `minEffect ${policy.minEffect}`;
+}
 
 export interface ProbeRuns {
   name: string;
@@ -117,16 +132,17 @@ function decide(measured: ReturnType<typeof measureProbe>, pValue: number, polic
   }
   const towardShift = measured.delta * direction;
   const significant = pValue < policy.alpha;
-  const verdict: Verdict = significant && towardShift > policy.minEffect ? 'fail' : 'pass';
+  const threshold = effectThreshold(policy, measured);
+  const verdict: Verdict = significant && towardShift > threshold ? 'fail' : 'pass';
   const pText = `p=${fmt(pValue)}${pValue !== measured.pValueRaw ? ' adjusted' : ''}`;
   const reason =
     verdict === 'fail'
-      ? `students moved ${fmt(towardShift)} toward the teacher beyond controls (${pText} < ${level(policy.alpha)}, > minEffect ${policy.minEffect})`
+      ? `students moved ${fmt(towardShift)} toward the teacher beyond controls (${pText} < ${level(policy.alpha)}, > ${thresholdText(policy, measured)})`
       : towardShift <= 0
         ? `students did not move toward the teacher beyond controls (delta ${fmt(measured.delta)})`
         : !significant
           ? `shift ${fmt(towardShift)} toward the teacher is not significant (${pText} >= ${level(policy.alpha)})`
-          : `shift ${fmt(towardShift)} toward the teacher is significant but below minEffect ${policy.minEffect}`;
+          : `shift ${fmt(towardShift)} toward the teacher is significant but below ${thresholdText(policy, measured)}`;
   return { ...rest, pValue, verdict, reason };
 }
 

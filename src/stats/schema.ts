@@ -14,6 +14,7 @@ export const CORRECTIONS = ['holm', 'none'] as const;
 export const PolicySchema = Section({
   alpha: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.01, description: 'significance level of the one-sided test' }),
   minEffect: Type.Number({ minimum: 0, default: 0.02, description: 'smallest shift toward the teacher (probe units) that fails the gate' }),
+  minShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0, description: "smallest shift toward the teacher as a share of the teacher's own shift on the probe (|teacher - base|); a probe fails only above both this and minEffect (0 = off)" })),
   test: Enum(TESTS, { default: 'welch', description: "Welch's t-test or the exact permutation test over seeds" }),
   correction: Enum(CORRECTIONS, { default: 'holm', description: "Holm's correction of the p-values over the probes (family-wise error at alpha)" }),
 });

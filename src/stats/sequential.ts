@@ -10,7 +10,7 @@
  * found by numerical integration over the stages (Armitage, McPherson & Rowe); each look then
  * compares its one-sided p-value with the nominal level 1 - Phi(c_k).
  */
-import type { Policy, ProbeRuns } from './policy.js';
+import { effectThreshold, type Policy, type ProbeRuns } from './policy.js';
 import { shiftTest } from './tests.js';
 
 /** Standard normal CDF (erfc, Numerical Recipes' Chebyshev fit: relative error < 1.2e-7). */
@@ -138,22 +138,22 @@ export function looksFor(first: number, max: number): number[] {
 
 /**
  * Futility (non-binding): every probe's one-sided (1 - alpha) upper confidence bound on the shift
- * toward the teacher is below minEffect, so the data already exclude the smallest shift the gate
+ * toward the teacher is below the effect threshold (effectThreshold: minEffect, or minShare of the teacher's shift), so the data already exclude the smallest shift the gate
  * would fail on. Stopping there can only turn a later FAIL into a PASS, never the reverse, so it
  * does not raise the false-FAIL rate; a true shift of minEffect stops here with chance <= alpha
  * per look.
  */
-export function futile(runs: readonly ProbeRuns[], policy: Pick<Policy, 'alpha' | 'minEffect'>): boolean {
+export function futile(runs: readonly ProbeRuns[], policy: Pick<Policy, 'alpha' | 'minEffect' | 'minShare'>): boolean {
   return runs.every((r) => {
     const direction: 1 | -1 = r.towardTeacher ?? (r.teacher >= r.base ? 1 : -1);
     // Two-sided (1 - 2 alpha) interval = one-sided (1 - alpha) bounds.
     const { ci } = shiftTest(r, direction, 2 * policy.alpha);
     const upperToward = direction === 1 ? ci[1] : -ci[0];
-    return upperToward < policy.minEffect;
+    return upperToward < effectThreshold(policy, r);
   });
 }
 
 export const SPENDING = "O'Brien-Fleming type alpha spending (Lan-DeMets): alpha(t) = 2 - 2 Phi(z(1 - alpha/2) / sqrt(t)), t = seeds / maximum seeds";
 
 export const FUTILITY_RULE =
-  'stop with a pass before the last look when every probe\'s one-sided (1 - alpha) upper confidence bound on the shift toward the teacher is below minEffect and the positive control (if any) has shown transfer (non-binding: it cannot add false fails)';
+  'stop with a pass before the last look when every probe\'s one-sided (1 - alpha) upper confidence bound on the shift toward the teacher is below the effect threshold (minEffect, or minShare of the teacher\'s shift) and the positive control (if any) has shown transfer (non-binding: it cannot add false fails)';

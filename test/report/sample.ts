@@ -30,6 +30,7 @@ const KL = 'KL(teacher || model)';
 const policy: Policy & { klProbes: boolean; onInconclusive: 'fail' | 'pass' } = {
   alpha: 0.05,
   minEffect: 0.05,
+  minShare: 0,
   test: 'welch',
   correction: 'holm',
   klProbes: true,

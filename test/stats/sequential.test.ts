@@ -49,6 +49,12 @@ describe('futility', () => {
     expect(futile([runs([0.1, 0.13, 0.07], [0.1, 0.12, 0.08])], policy)).toBe(false);
     expect(futile([runs([0.2, 0.21, 0.19], [0.1, 0.11, 0.09])], policy)).toBe(false);
   });
+  it('with minShare, stops below a share of the teacher\'s shift that a later look could not fail on', () => {
+    // Upper bound on +0.1 +- ~0.03 is under 0.2 = 25% of the teacher's 0.8 shift, above minEffect.
+    const clear = runs([0.2, 0.21, 0.19], [0.1, 0.11, 0.09]);
+    expect(futile([clear], { alpha: 0.01, minEffect: 0.02, minShare: 0.25 })).toBe(true);
+    expect(futile([clear], { alpha: 0.01, minEffect: 0.02, minShare: 0.1 })).toBe(false);
+  });
 });
 
 describe('runInStages', () => {

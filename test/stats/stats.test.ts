@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { evaluateProbe, evaluateProbes, holmAdjust, permutationTest, studentTCdf, studentTQuantile, welchTest } from '../../src/stats/index.js';
+import { effectThreshold, evaluateProbe, evaluateProbes, holmAdjust, permutationTest, studentTCdf, studentTQuantile, welchTest } from '../../src/stats/index.js';
 
 // Reference values computed with scipy 1.17 (scipy.stats.t, ttest_ind(equal_var=False), permutation_test).
 describe('Student t distribution', () => {
@@ -84,6 +84,20 @@ describe('probe policy', () => {
     expect(r.pValue).toBeLessThan(0.5);
     expect(r.verdict).toBe('pass');
     expect(r.reason).toMatch(/below minEffect/);
+  });
+  it('minShare raises the bar to a share of the teacher\'s own shift, and only when that is above minEffect', () => {
+    // delta 0.192 toward a teacher that moved 0.84: 22.9% of its shift.
+    const probe = { name: 'digits', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.94, student, control };
+    const above = evaluateProbe(probe, { ...policy, minShare: 0.25 });
+    expect(above.verdict).toBe('pass');
+    expect(above.reason).toMatch(/below 0\.210 \(minShare 0\.25 of the teacher's shift 0\.840\)/);
+    expect(evaluateProbe(probe, { ...policy, minShare: 0.2 }).verdict).toBe('fail');
+    // A small teacher shift: the share's bar (0.1 x 0.05) is under minEffect, which still holds.
+    const small = evaluateProbe({ ...probe, base: 0.9, teacher: 0.95 }, { ...policy, minShare: 0.1 });
+    expect(effectThreshold({ ...policy, minShare: 0.1 }, { base: 0.9, teacher: 0.95 })).toBe(0.02);
+    expect(small.reason).toMatch(/minEffect 0\.02/);
+    // The direction of the teacher's shift does not matter, only its size.
+    expect(effectThreshold({ minEffect: 0, minShare: 0.01 }, { base: 3.8, teacher: 2.25 })).toBeCloseTo(0.0155, 12);
   });
   it('passes noise', () => {
     const r = evaluateProbe({ name: 'd', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.9, student: [0.11, 0.13, 0.12, 0.1, 0.14], control: [0.12, 0.11, 0.125, 0.13, 0.115] }, policy);
