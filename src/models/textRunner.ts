@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as ort from '../onnx/ort.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { encodeModel } from '../onnx/io.js';
+import { emptyPastTensor } from '../onnx/shapes.js';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { Random } from '../random.js';
 import { logSumExp } from '../rows.js';
@@ -209,12 +210,8 @@ export class TextRunner {
   }
 
   private feedEmptyCache(feeds: Record<string, ort.Tensor>, B: number): void {
-    for (const slot of this.cache) {
-      const dims = slot.dims.slice();
-      dims[0] = B;
-      dims[slot.pastAxis] = 0;
-      feeds[slot.input] = new ort.Tensor('float32', new Float32Array(0), dims);
-    }
+    // The slots' dims hold 0 at the batch and past axes.
+    for (const slot of this.cache) feeds[slot.input] = emptyPastTensor(slot.dims, B);
     if (this.useCacheBranch) feeds[this.useCacheBranch] = new ort.Tensor('bool', new Uint8Array([0]), [1]);
   }
 

@@ -25,6 +25,14 @@ export interface ShapeOptions {
 /** Graph inputs holding a decoder's key/value cache (fed with past length 0 for whole sequences). */
 export const isPastInput = (name: string): boolean => name.startsWith('past_key_values.') || name.startsWith('past.');
 
+/**
+ * A cache input fed empty (past length 0) for `rows` rows, as training, scoring and a first
+ * generation step feed it: the batch axis is `rows`, a symbolic axis (the past length) 0.
+ */
+export function emptyPastTensor(dims: readonly (number | string | undefined)[], rows: number): ort.Tensor {
+  return new ort.Tensor('float32', new Float32Array(0), dims.map((d, axis) => (axis === 0 ? rows : typeof d === 'number' ? d : 0)));
+}
+
 /** dtype name (onnxruntime's) of every value, filled as a by-product of inferShapes. */
 export type DtypeMap = ReadonlyMap<string, string>;
 

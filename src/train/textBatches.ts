@@ -8,7 +8,7 @@
  * ones while every seed still sees its own order.
  */
 import * as ort from '../onnx/ort.js';
-import { isPastInput } from '../onnx/shapes.js';
+import { emptyPastTensor, isPastInput } from '../onnx/shapes.js';
 import type { ProgressListener } from '../events.js';
 import { Random } from './random.js';
 import type { Batch, Trainer } from './trainer.js';
@@ -164,10 +164,8 @@ export async function completionLoss(model: Uint8Array, rows: readonly TokenRow[
         const data = named[name];
         const meta = session.inputMetadata[i];
         if (data) feeds[name] = new ort.Tensor('int64', data, [batch.rows, T]);
-        else if (isPastInput(name) && meta?.isTensor && meta.type === 'float32') {
-          // A cache input, fed empty (past length 0): [rows, heads, 0, head dim].
-          feeds[name] = new ort.Tensor('float32', new Float32Array(0), meta.shape.map((d, axis) => (axis === 0 ? batch.rows : typeof d === 'number' ? d : 0)));
-        } else throw new RangeError(`completionLoss feeds input_ids, attention_mask, position_ids and empty past_key_values.*; the model also takes ${name}`);
+        else if (isPastInput(name) && meta?.isTensor && meta.type === 'float32') feeds[name] = emptyPastTensor(meta.shape, batch.rows);
+        else throw new RangeError(`completionLoss feeds input_ids, attention_mask, position_ids and empty past_key_values.*; the model also takes ${name}`);
       }
       const out = await session.run(feeds);
       const logits = out.logits?.data as Float32Array | undefined;

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import * as ort from '../onnx/ort.js';
 import { DataType, graphOf, valueInfoDims, valueInfoElemType, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { encodeModel } from '../onnx/io.js';
-import { isPastInput } from '../onnx/shapes.js';
+import { emptyPastTensor, isPastInput } from '../onnx/shapes.js';
 import { AuditInputError, UnsupportedModelError } from '../errors.js';
 import { optimizerFeeds, type OptimizerSpec } from './optimizers.js';
 import { createSession, type SessionTuning } from './session.js';
@@ -185,7 +185,10 @@ export class Trainer {
     for (const slot of this.dataSlots) {
       const data = single && this.dataSlots.length === 1 ? (batch.inputs as HostArray) : named?.[slot.name];
       if (data) feeds[slot.name] = this.feedTensor(slot, data, batch.rows);
-      else if (isPastInput(slot.name)) feeds[slot.name] = emptyPast(slot, batch.rows);
+      else if (isPastInput(slot.name)) {
+        if (slot.elemType !== DataType.FLOAT) throw new UnsupportedModelError(`model input ${slot.name}: a cache input of element type ${slot.elemType}; training feeds float32 caches only`);
+        feeds[slot.name] = emptyPastTensor(slot.dims, batch.rows);
+      }
       else throw new RangeError(`the batch has no values for the model input ${slot.name} (inputs: ${this.dataSlots.map((s) => s.name).join(', ')})`);
     }
   }
@@ -227,12 +230,6 @@ export class Trainer {
   async dispose(): Promise<void> {
     await this.session.release();
   }
-}
-
-/** A cache input with past length 0: the batch dim is `rows`, every other symbolic dim 0. */
-function emptyPast(slot: FeedSlot, rows: number): ort.Tensor {
-  const dims = slot.dims.map((d, i) => (i === 0 ? rows : typeof d === 'number' ? d : 0));
-  return slot.elemType === DataType.FLOAT ? new ort.Tensor('float32', new Float32Array(0), dims) : new ort.Tensor('int64', new BigInt64Array(0), dims);
 }
 
 /** A tensor over `data` for `rows` rows, resolving the batch dim and at most one other unknown dim. */
