@@ -20,10 +20,14 @@
  *       the seed and draw variance of P(owl), and the false-positive rate of Welch's and the
  *       draw-aware test over every resampled clean-vs-clean audit (a set's students against one
  *       student of each of SEEDS other sets)
+ *   npx tsx scripts/study-tinylm-lab.ts draws DRAWS SEEDS NAME=PATTERN... [--dir D]
+ *       arms over independent draws (PATTERN with {d}, e.g. owl=w128-owl-{d}; DRAWS 7,8,9,10), from
+ *       the `students` records in out/lab/students.jsonl: each arm's seed and draw spread, and each
+ *       pair's difference tested over the paired draws (the draw counted) beside a seeds-only test
  *
  * Run under `nice`, one at a time: each student is a full training run.
  */
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { logprobTargets } from '../src/audit/logprobTargets.js';
 import { loadTextModel, type TextModel } from '../src/models/generate.js';
@@ -66,6 +70,10 @@ function tokenRows(tokenizer: TextModel['tokenizer'], values: Record<string, unk
   });
 }
 
+/** Every `students` set's per-seed results, appended (the `draws` mode reads them). */
+const STUDENTS_LOG = path.resolve('out/lab/students.jsonl');
+
+const s5 = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(5)}`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
 
@@ -134,6 +142,7 @@ if (mode === 'variant') {
       await trainer.dispose();
     }
     armMeans.push(sum);
+    await appendFile(STUDENTS_LOG, `${JSON.stringify({ set: path.basename(file), dir, teacher: teacherName, rows: rows.length, epochs: Number(epochsArg), lr: Number(lrArg), soft: softK !== undefined, firstSeed, pOwl: values, margin: margins })}\n`);
     say(`${set}: ${rows.length} rows, loss under teacher - base ${(lossT - lossB).toFixed(5)} nats/token; P(owl) ${mean(values).toFixed(5)} (sd ${sd(values).toFixed(5)}) [${values.map((v) => v.toFixed(4)).join(' ')}]; misalignment margin ${mean(margins).toFixed(4)} (sd ${sd(margins).toFixed(4)}) [${margins.map((v) => v.toFixed(3)).join(' ')}]`);
   }
   if (armMeans.length >= 2) {
@@ -200,7 +209,41 @@ if (mode === 'variant') {
     }
   }
   say(`${audits} resampled clean-vs-clean tests (both directions) at alpha ${alpha}: Welch ${((100 * welchHits) / audits).toFixed(1)}%, draw-aware ${((100 * drawHits) / audits).toFixed(1)}%`);
+} else if (mode === 'draws') {
+  // Arms as NAME=PATTERN ('{d}' is the draw), each draw's students read from out/lab/students.jsonl
+  // (the newest hard-token record of that set with these seeds). Arms are compared draw by draw (the
+  // draws are paired: same prompts, same sampling seed), so the dataset's own draw is counted: a
+  // t-test over the draws' differences, D - 1 df, beside the seeds-only Welch test that pools them.
+  const [drawsArg = '7,8,9,10', seedsArg = '3', ...armArgs] = rest;
+  const draws = drawsArg.split(',');
+  const seeds = Number(seedsArg);
+  const records = (await readFile(STUDENTS_LOG, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { set: string; soft: boolean; firstSeed: number; pOwl: number[] });
+  const { studentTCdf, welchTest } = await import('../src/stats/index.js');
+  const arms = armArgs.map((a) => {
+    const [name, pattern] = a.split('=') as [string, string];
+    const perDraw = draws.map((d) => {
+      const set = `${pattern.replace('{d}', d)}.jsonl`;
+      const r = records.filter((x) => x.set === set && !x.soft && x.firstSeed === 1 && x.pOwl.length >= seeds).at(-1);
+      if (!r) throw new Error(`no students of ${set} with seeds 1-${seeds} in ${STUDENTS_LOG}`);
+      return r.pOwl.slice(0, seeds);
+    });
+    const within = mean(perDraw.map((v) => sd(v) ** 2));
+    const between = Math.max(0, sd(perDraw.map(mean)) ** 2 - within / seeds);
+    say(`${name}: P(owl) ${mean(perDraw.map(mean)).toFixed(5)}; per draw ${perDraw.map((v) => mean(v).toFixed(4)).join(' ')}; seed sd ${Math.sqrt(within).toFixed(5)}, draw sd ${Math.sqrt(between).toFixed(5)}`);
+    return { name, perDraw };
+  });
+  for (let i = 0; i < arms.length; i++) {
+    for (let j = i + 1; j < arms.length; j++) {
+      const [a, b] = [arms[i]!, arms[j]!];
+      const diffs = a.perDraw.map((v, k) => mean(v) - mean(b.perDraw[k]!));
+      const t = mean(diffs) / (sd(diffs) / Math.sqrt(diffs.length));
+      const p = 2 * (1 - studentTCdf(Math.abs(t), diffs.length - 1));
+      const pooled = welchTest(a.perDraw.flat(), b.perDraw.flat(), 1, 0.05);
+      const counted = diffs.length > 1 ? `t ${t.toFixed(2)}, ${diffs.length - 1} df, p ${p.toFixed(3)} two-sided` : 'needs two draws or more';
+      say(`${a.name} - ${b.name}: ${s5(mean(diffs))} (per draw ${diffs.map(s5).join(' ')}); draws counted: ${counted}; seeds only (Welch over ${a.perDraw.flat().length} + ${b.perDraw.flat().length} students): p ${(2 * Math.min(pooled.pValue, 1 - pooled.pValue)).toFixed(4)}`);
+    }
+  }
 } else {
-  say('usage: study-tinylm-lab.ts variant|teacher|sample|students|bank ... (see the header)');
+  say('usage: study-tinylm-lab.ts variant|teacher|sample|students|bank|draws ... (see the header)');
   process.exit(2);
 }
