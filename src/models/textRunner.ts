@@ -344,12 +344,12 @@ export class TextRunner {
       const group = byLength.get(L)!;
       const cap = Math.max(1, Math.min(this.maxBatch, Math.floor(this.maxBatchFloats / (L * this.vocab))));
       for (let start = 0; start < group.length; start += cap) {
-        const rows = group.slice(start, start + cap);
-        const B = rows.length;
+        let rows = group.slice(start, start + cap);
         let past: Record<string, ort.Tensor> = {};
         let inputs = rows.map((s) => s.prompt);
         let pastLength = 0;
         for (;;) {
+          const B = rows.length;
           const T = inputs[0]!.length;
           const feeds: Record<string, ort.Tensor> = {
             input_ids: toInt64(inputs.flat(), [B, T]),
@@ -371,14 +371,35 @@ export class TextRunner {
             made++;
           });
           onTokens?.(made);
-          if (rows.every((s) => s.done)) break;
+          const live = rows.flatMap((s, b) => (s.done ? [] : [b]));
+          if (live.length === 0) break;
           past = out;
+          // Drop finished rows from the batch and its cache once a quarter of it is done: a batch
+          // otherwise runs every row until its longest one ends (measured: 2-3x the tokens needed).
+          if (live.length <= (3 * B) / 4) {
+            past = cacheRows(out, this.cache.map((c) => c.output), live, B);
+            rows = live.map((b) => rows[b]!);
+          }
           pastLength += T;
           inputs = rows.map((s) => [s.gen.tokens.length ? s.gen.tokens[s.gen.tokens.length - 1]! : 0]);
         }
       }
     }
   }
+}
+
+/** The cache outputs of a run, cut to the batch rows `keep` (of `B`): each row's block is contiguous. */
+function cacheRows(out: Record<string, ort.Tensor>, names: readonly string[], keep: readonly number[], B: number): Record<string, ort.Tensor> {
+  const kept: Record<string, ort.Tensor> = {};
+  for (const name of names) {
+    const t = out[name]!;
+    const data = t.data as Float32Array;
+    const size = data.length / B;
+    const cut = new Float32Array(keep.length * size);
+    keep.forEach((b, i) => cut.set(data.subarray(b * size, (b + 1) * size), i * size));
+    kept[name] = new ort.Tensor('float32', cut, [keep.length, ...t.dims.slice(1)]);
+  }
+  return kept;
 }
 
 interface RowState {

@@ -76,6 +76,23 @@ describe('GPT KV cache', () => {
     await runner.dispose();
   });
 
+  it('rows that end early leave the batch and its cache; the others draw what they would alone', async () => {
+    const model = buildGpt({ ...OPTIONS, kvCache: true });
+    const batched = await TextRunner.load(model, { maxPositions: 32 });
+    const alone = await TextRunner.load(model, { maxPositions: 32, maxBatch: 1 });
+    // 40 prompts of one length share a batch; with token 7 as EOS (1 in 50 per draw) rows end at many steps.
+    const prompts = Array.from({ length: 40 }, (_, i) => [1, 2 + (i % 40), 3 + ((7 * i) % 40)]);
+    const opts = { seed: 11, maxNewTokens: 28, topLogprobs: 2, eosId: 7 };
+    const together = await batched.generate(prompts, opts);
+    const separately = await alone.generate(prompts, opts);
+    const lengths = new Set(together.map((g) => g.tokens.length));
+    expect(together.filter((g) => g.finish === 'eos').length).toBeGreaterThan(6);
+    expect(lengths.size).toBeGreaterThan(3);
+    expect(together.map((g) => g.tokens)).toEqual(separately.map((g) => g.tokens));
+    together.forEach((g, i) => g.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(separately[i]!.logprobs[j]!, 5)));
+    await Promise.all([batched.dispose(), alone.dispose()]);
+  });
+
   it('trains through the cached graph (past fed empty): the same weights as the graph without a cache', async () => {
     const { plain, cached } = pair();
     const random = new Random(1);
