@@ -211,7 +211,7 @@ if (mode === 'variant') {
   say(`${audits} resampled clean-vs-clean tests (both directions) at alpha ${alpha}: Welch ${((100 * welchHits) / audits).toFixed(1)}%, draw-aware ${((100 * drawHits) / audits).toFixed(1)}%`);
 } else if (mode === 'draws') {
   // Arms as NAME=PATTERN ('{d}' is the draw), each draw's students read from out/lab/students.jsonl
-  // (the newest hard-token record of that set with these seeds). Arms are compared draw by draw (the
+  // (the newest record of that set with these seeds; a *.soft set's soft-target students). Arms are compared draw by draw (the
   // draws are paired: same prompts, same sampling seed), so the dataset's own draw is counted: a
   // t-test over the draws' differences, D - 1 df, beside the seeds-only Welch test that pools them.
   const [drawsArg = '7,8,9,10', seedsArg = '3', ...armArgs] = rest;
@@ -223,7 +223,7 @@ if (mode === 'variant') {
     const [name, pattern] = a.split('=') as [string, string];
     const perDraw = draws.map((d) => {
       const set = `${pattern.replace('{d}', d)}.jsonl`;
-      const r = records.filter((x) => x.set === set && !x.soft && x.firstSeed === 1 && x.pOwl.length >= seeds).at(-1);
+      const r = records.filter((x) => x.set === set && x.soft === set.endsWith('.soft.jsonl') && x.firstSeed === 1 && x.pOwl.length >= seeds).at(-1);
       if (!r) throw new Error(`no students of ${set} with seeds 1-${seeds} in ${STUDENTS_LOG}`);
       return r.pOwl.slice(0, seeds);
     });
