@@ -26,6 +26,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { audit } from '../src/audit/audit.js';
+import { writeAuditOutputs } from '../src/audit/outputs.js';
 import { loadAuditConfig } from '../src/config/index.js';
 import type { AuditReport } from '../src/report/index.js';
 import { loadTextModel } from '../src/models/generate.js';
@@ -54,6 +55,8 @@ interface AuditSummary {
   file: string;
   overrides: Record<string, unknown>;
   verdict: string;
+  /** Whether the positive control showed transfer (an audit without it is inconclusive, not a pass). */
+  positiveControl?: { detected: boolean; reason: string };
   seeds: number[];
   seedsUsed: number;
   candidateRows: number;
@@ -67,8 +70,9 @@ async function runAudit(study: string, name: string, file: string, overrides: Re
   const config = await loadAuditConfig({ file, overrides: { ...overrides, out: path.join(OUT, 'reports', `${study}-${name}`), train: { workers: 1, ...(overrides.train as object | undefined) } } });
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const { report } = await audit(config);
+  const { report, excluded } = await audit(config);
   const cpu = process.cpuUsage(c0);
+  await writeAuditOutputs(report, excluded, config.out, ['json', 'md']);
   const summary = summarize(study, name, file, overrides, report, (performance.now() - t0) / 1000, (cpu.user + cpu.system) / 1e6);
   await appendFile(path.join(OUT, `${study}.jsonl`), `${JSON.stringify(summary)}\n`);
   return summary;
@@ -82,6 +86,7 @@ function summarize(study: string, name: string, file: string, overrides: Record<
     file: path.relative(process.cwd(), file),
     overrides,
     verdict: report.verdict,
+    ...(report.positiveControl ? { positiveControl: { detected: report.positiveControl.detected, reason: report.positiveControl.reason } } : {}),
     seeds: report.reproducibility.seeds,
     seedsUsed: report.sequential?.seedsUsed ?? report.probes[0]?.student.runs.length ?? 0,
     candidateRows: data.candidate.rowsUsed,
