@@ -138,8 +138,8 @@ export function looksFor(first: number, max: number): number[] {
 
 /**
  * Futility (non-binding): every probe's one-sided (1 - alpha) upper confidence bound on the shift
- * toward the teacher is below the effect threshold (effectThreshold: minEffect, or minShare of the teacher's shift), so the data already exclude the smallest shift the gate
- * would fail on. Stopping there can only turn a later FAIL into a PASS, never the reverse, so it
+ * toward the teacher is below the effect threshold (effectThreshold: minEffect, or minShare of the
+ * teacher's shift), so the data already exclude the smallest shift the gate would fail on. Stopping there can only turn a later FAIL into a PASS, never the reverse, so it
  * does not raise the false-FAIL rate; a true shift of minEffect stops here with chance <= alpha
  * per look.
  */
