@@ -9,7 +9,7 @@ import { benchTrain, type BenchResult } from './bench-train.js';
 import { benchAudit } from './bench-audit.js';
 import { benchParallel } from './bench-parallel.js';
 import { benchText } from './bench-text.js';
-import { benchGenerate } from './bench-generate.js';
+import { benchGenerate, benchGenerateFinishedRows } from './bench-generate.js';
 import { benchTinyLmAudit } from './bench-tinylm-audit.js';
 
 const log = (line: string): void => {
@@ -77,7 +77,7 @@ sections.push(await section('train', () => benchTrain({ tfjs: true })));
 sections.push(await section('audit', () => benchAudit(log)));
 sections.push(await section('parallel', () => benchParallel(log)));
 sections.push(await section('text', () => benchText({ log })));
-sections.push(await section('generate', () => benchGenerate()));
+sections.push(await section('generate', async () => [...(await benchGenerate()), ...(await benchGenerateFinishedRows())]));
 sections.push(await section('tiny-lm audit', () => benchTinyLmAudit(log)));
 
 log('');

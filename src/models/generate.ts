@@ -56,6 +56,8 @@ export interface GenerateRowsOptions extends Partial<SamplingConfig> {
   chunk?: number;
   /** Re-run the whole prefix even when the graph has a KV cache. */
   noCache?: boolean;
+  /** Keep finished rows in a cached batch until its longest row ends (for measuring). */
+  keepFinishedRows?: boolean;
   /**
    * Lay prompts out as training rows do (encodeRowPrompt: a plain string stays plain even when
    * the folder has a chat template), for completions that become training rows (the baseline).
@@ -103,6 +105,7 @@ export async function generateRows(model: TextModel, prompts: readonly PromptInp
       ...(tokenizer.eosId !== undefined ? { eosId: tokenizer.eosId } : {}),
       ...(options.topLogprobs ? { topLogprobs: options.topLogprobs } : {}),
       ...(options.noCache ? { noCache: true } : {}),
+      ...(options.keepFinishedRows ? { keepFinishedRows: true } : {}),
       onTokens: (n) => (tokens += n),
     });
     gens.forEach((g, i) => {

@@ -66,6 +66,8 @@ export interface GenerateOptions {
   topLogprobs?: number;
   /** Re-run the whole prefix even when the graph has a KV cache (for measuring and testing). */
   noCache?: boolean;
+  /** Keep finished rows in a cached batch until its longest row ends (for measuring: the old way). */
+  keepFinishedRows?: boolean;
   /** Called after each decoding step with the number of new tokens made in it. */
   onTokens?: (count: number) => void;
 }
@@ -310,7 +312,7 @@ export class TextRunner {
         s.done = true;
       } else if (s.gen.tokens.length >= budget(s)) s.done = true;
     };
-    if (this.hasKvCache && !options.noCache) await this.generateCached(states, step, options.onTokens);
+    if (this.hasKvCache && !options.noCache) await this.generateCached(states, step, options.onTokens, options.keepFinishedRows ?? false);
     else await this.generateFullPrefix(states, step, options.onTokens);
     return states.map((s) => s.gen);
   }
@@ -336,7 +338,7 @@ export class TextRunner {
    * With a cache: prompts of equal length share a batch (no padding, so the cache needs no
    * mask surgery); a prefill run, then one token per row per run. Finished rows ride along.
    */
-  private async generateCached(states: RowState[], step: (s: RowState, logits: Float32Array) => void, onTokens?: (n: number) => void): Promise<void> {
+  private async generateCached(states: RowState[], step: (s: RowState, logits: Float32Array) => void, onTokens: ((n: number) => void) | undefined, keepFinishedRows: boolean): Promise<void> {
     const byLength = new Map<number, RowState[]>();
     for (const s of states) if (!s.done) byLength.set(s.prompt.length, [...(byLength.get(s.prompt.length) ?? []), s]);
     const lengths = [...byLength.keys()].sort((a, b) => a - b);
@@ -376,7 +378,7 @@ export class TextRunner {
           past = out;
           // Drop finished rows from the batch and its cache once a quarter of it is done: a batch
           // otherwise runs every row until its longest one ends (measured: 2-3x the tokens needed).
-          if (live.length <= (3 * B) / 4) {
+          if (!keepFinishedRows && live.length <= (3 * B) / 4) {
             past = cacheRows(out, this.cache.map((c) => c.output), live, B);
             rows = live.map((b) => rows[b]!);
           }
