@@ -185,10 +185,7 @@ export class Trainer {
     for (const slot of this.dataSlots) {
       const data = single && this.dataSlots.length === 1 ? (batch.inputs as HostArray) : named?.[slot.name];
       if (data) feeds[slot.name] = this.feedTensor(slot, data, batch.rows);
-      else if (isPastInput(slot.name)) {
-        if (slot.elemType !== DataType.FLOAT) throw new UnsupportedModelError(`model input ${slot.name}: a cache input of element type ${slot.elemType}; training feeds float32 caches only`);
-        feeds[slot.name] = emptyPastTensor(slot.dims, batch.rows);
-      }
+      else if (isPastInput(slot.name)) feeds[slot.name] = emptyPastTensor(slot.dims, batch.rows);
       else throw new RangeError(`the batch has no values for the model input ${slot.name} (inputs: ${this.dataSlots.map((s) => s.name).join(', ')})`);
     }
   }

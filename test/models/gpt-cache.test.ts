@@ -8,7 +8,7 @@ import * as ort from '../../src/onnx/ort.js';
 import { buildGpt } from '../../src/models/gpt.js';
 import { TextRunner } from '../../src/models/textRunner.js';
 import { encodeModel } from '../../src/onnx/io.js';
-import { graphOf } from '../../src/onnx/proto.js';
+import { DataType, graphOf } from '../../src/onnx/proto.js';
 import { Random } from '../../src/train/random.js';
 import { trainText, type TokenRow } from '../../src/train/textBatches.js';
 import { Trainer } from '../../src/train/trainer.js';
@@ -91,6 +91,13 @@ describe('GPT KV cache', () => {
     expect(together.map((g) => g.tokens)).toEqual(separately.map((g) => g.tokens));
     together.forEach((g, i) => g.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(separately[i]!.logprobs[j]!, 5)));
     await Promise.all([batched.dispose(), alone.dispose()]);
+  });
+
+  it('refuses to train a graph whose cache input is not float32, naming the node that cannot take it', async () => {
+    const model = buildGpt({ ...OPTIONS, kvCache: true });
+    const past = graphOf(model).input.find((i) => i.name === 'past_key_values.1.value')!;
+    past.type!.tensorType!.elemType = DataType.FLOAT16;
+    await expect(Trainer.create(model, { loss: { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: 1e-2 } })).rejects.toThrow(/^model: onnxruntime cannot load the model: .*float16.*in node \(\/transformer\/h\.1\/attn\/Concat/);
   });
 
   it('trains through the cached graph (past fed empty): the same weights as the graph without a cache', async () => {
