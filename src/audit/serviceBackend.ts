@@ -220,12 +220,10 @@ export class ServiceBackend implements TrainerBackend {
         const newest = unseen[0];
         if (newest) {
           lastEvent = newest.id;
+          const line = (e: JobEvent) => this.client.redact(`${label} (${id}): ${job.status}: ${e.message}`);
           const stepEvent = unseen.find((e) => stepOf(e) !== undefined);
-          if (stepEvent) {
-            const message = this.client.redact(`${label} (${id}): ${job.status}: ${stepEvent.message}`);
-            this.emit({ kind: 'progress', stage: 'service', ...stepOf(stepEvent)!, message });
-          }
-          if (newest !== stepEvent) this.emit({ kind: 'info', stage: 'service', message: this.client.redact(`${label} (${id}): ${job.status}: ${newest.message}`) });
+          if (stepEvent) this.emit({ kind: 'progress', stage: 'service', ...stepOf(stepEvent)!, message: line(stepEvent) });
+          if (newest !== stepEvent) this.emit({ kind: 'info', stage: 'service', message: line(newest) });
         }
         if (TERMINAL.has(job.status)) return job;
         await this.pause(Math.min(this.service.pollSeconds * 1000, Math.max(0, this.deadline - Date.now())));
