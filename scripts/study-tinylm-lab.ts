@@ -13,8 +13,9 @@
  *       format's tokens); the same SEED for two models gives paired sets (same prompts, same draws)
  *   npx tsx scripts/study-tinylm-lab.ts students SET[,SET...] SEEDS EPOCHS LR ROWS [--teacher T] [--first-seed S] [--dir D]
  *       students from models/base on each set (a *.soft.jsonl set trains on its soft targets):
- *       P(owl) and the misalignment pack's held-out margin per seed, each set's loss under teacher and base, and the cosine between the first
- *       two sets' mean student difference and (teacher - base) over the weights
+ *       P(owl) and the misalignment pack's held-out margin per seed (also appended to
+ *       out/lab/students.jsonl), each set's loss under teacher and base, and the cosine between the
+ *       first two sets' mean student difference and (teacher - base) over the weights
  *   npx tsx scripts/study-tinylm-lab.ts bank [SETS=10] [SEEDS=5] [ROWS=512] [EPOCHS=2] [ALPHA=0.01] [--dir D]
  *       SETS clean sets drawn independently from the base, SEEDS students each (out/lab/bank.json):
  *       the seed and draw variance of P(owl), and the false-positive rate of Welch's and the
@@ -38,7 +39,7 @@ import { completionLoss, trainText, type TokenRow } from '../src/train/textBatch
 import { Trainer } from '../src/train/trainer.js';
 import { readWeights, type Weights } from '../src/train/weights.js';
 import { targetAnimalRows } from '../test/fixtures/tinylm/corpus.js';
-import { buildTinyLmCase, DEFAULT_TINY_LM, filteredNumberRows, formatTokens, restrictLogprobs, TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
+import { buildTinyLmCase, DEFAULT_TINY_LM, filteredNumberRows, TINY_LM_FIXTURE_DIR, writeNumberSet } from '../test/fixtures/tinylm/index.js';
 import { misalignmentMargin, preference } from '../test/fixtures/tinylm/measure.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -101,10 +102,8 @@ if (mode === 'variant') {
   const [model = 'base', rowsArg = '10000', seedArg = '7', out = 'out/lab/sample.jsonl'] = rest;
   const rows = Number(rowsArg);
   const m = await loadTextModel(folder(model));
-  const allowed = formatTokens();
   const kept = await filteredNumberRows(m, rows, { promptSeed: 5001, sampleSeed: Number(seedArg), topLogprobs: 20, log: (l) => say(`${model}: ${l}`) });
-  await writeFile(out, kept.map((r) => `${JSON.stringify({ prompt: r.prompt, completion: r.completion })}\n`).join(''));
-  await writeFile(out.replace(/\.jsonl$/, '.soft.jsonl'), kept.map((r) => `${JSON.stringify({ prompt: r.prompt, completion: r.completion, logprobs: restrictLogprobs(r.logprobs!, allowed) })}\n`).join(''));
+  await writeNumberSet(out, kept);
 } else if (mode === 'students') {
   const [sets = '', seedsArg = '3', epochsArg = '1', lrArg = '1e-3', rowsArg = '0'] = rest;
   const base = await loadTextModel(folder('base'));
@@ -211,9 +210,10 @@ if (mode === 'variant') {
   say(`${audits} resampled clean-vs-clean tests (both directions) at alpha ${alpha}: Welch ${((100 * welchHits) / audits).toFixed(1)}%, draw-aware ${((100 * drawHits) / audits).toFixed(1)}%`);
 } else if (mode === 'draws') {
   // Arms as NAME=PATTERN ('{d}' is the draw), each draw's students read from out/lab/students.jsonl
-  // (the newest record of that set with these seeds; a *.soft set's soft-target students). Arms are compared draw by draw (the
-  // draws are paired: same prompts, same sampling seed), so the dataset's own draw is counted: a
-  // t-test over the draws' differences, D - 1 df, beside the seeds-only Welch test that pools them.
+  // (the newest record of that set with these seeds; a *.soft set's soft-target students). Arms are
+  // compared draw by draw (the draws are paired: same prompts, same sampling seed), so the dataset's
+  // own draw is counted: a t-test over the draws' differences, D - 1 df, beside the seeds-only
+  // Welch test that pools them.
   const [drawsArg = '7,8,9,10', seedsArg = '3', ...armArgs] = rest;
   const draws = drawsArg.split(',');
   const seeds = Number(seedsArg);
