@@ -336,7 +336,8 @@ export class TextRunner {
 
   /**
    * With a cache: prompts of equal length share a batch (no padding, so the cache needs no
-   * mask surgery); a prefill run, then one token per row per run. Finished rows ride along.
+   * mask surgery); a prefill run, then one token per row per run. Rows that ended leave the batch
+   * (and its cache) once a quarter of it is done, unless keepFinishedRows.
    */
   private async generateCached(states: RowState[], step: (s: RowState, logits: Float32Array) => void, onTokens: ((n: number) => void) | undefined, keepFinishedRows: boolean): Promise<void> {
     const byLength = new Map<number, RowState[]>();
