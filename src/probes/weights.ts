@@ -7,46 +7,46 @@
 import { AuditInputError } from '../errors.js';
 import type { Weights } from '../train/weights.js';
 
-/** teacher - base over the parameters both hold with the same length, and its squared norm. */
+/**
+ * teacher - base over the parameters both hold with the same length: its squared norm, and the
+ * two weight sets it is read from (the audit holds them already; no copy of the difference).
+ */
 export interface TeacherUpdate {
   base: Weights;
-  delta: Weights;
+  teacher: Weights;
+  /** Names of the parameters counted. */
+  names: string[];
   squaredNorm: number;
   /** Parameters counted. */
   count: number;
 }
 
 export function teacherUpdate(base: Weights, teacher: Weights, probe: string): TeacherUpdate {
-  const delta: Weights = new Map();
+  const names: string[] = [];
   let squaredNorm = 0;
   let count = 0;
   for (const [name, t] of teacher) {
     const b = base.get(name);
     if (!b || b.length !== t.length) continue;
-    const d = new Float32Array(t.length);
-    for (let i = 0; i < t.length; i++) {
-      d[i] = t[i]! - b[i]!;
-      squaredNorm += d[i]! * d[i]!;
-    }
-    delta.set(name, d);
+    for (let i = 0; i < t.length; i++) squaredNorm += (t[i]! - b[i]!) ** 2;
+    names.push(name);
     count += t.length;
   }
   if (count === 0) throw new AuditInputError(`probe ${probe}: the teacher and the base share no parameter (name and size), so there is no teacher update to measure along`);
   if (!(squaredNorm > 0) || !Number.isFinite(squaredNorm)) throw new AuditInputError(`probe ${probe}: teacher - base is ${squaredNorm === 0 ? 'zero (the teacher is the base)' : 'not finite'}, so there is no teacher update to measure along`);
-  return { base, delta, squaredNorm, count };
+  return { base, teacher, names, squaredNorm, count };
 }
 
 /**
  * <model - base, teacher - base> / |teacher - base|^2: 0 at the base, 1 at the teacher. A parameter
- * the model does not hold counts as the base's (no movement).
+ * the model does not hold (or holds at another size) counts as the base's: no movement.
  */
 export function shareOfTeacherUpdate(update: TeacherUpdate, model: Weights): number {
   let dot = 0;
-  for (const [name, d] of update.delta) {
-    const m = model.get(name);
-    if (!m || m.length !== d.length) continue;
-    const b = update.base.get(name)!;
-    for (let i = 0; i < d.length; i++) dot += (m[i]! - b[i]!) * d[i]!;
+  for (const name of update.names) {
+    const [m, b, t] = [model.get(name), update.base.get(name)!, update.teacher.get(name)!];
+    if (!m || m.length !== b.length) continue;
+    for (let i = 0; i < b.length; i++) dot += (m[i]! - b[i]!) * (t[i]! - b[i]!);
   }
   return dot / update.squaredNorm;
 }
