@@ -55,7 +55,8 @@ export function renderInitYaml(s: ConfigSuggestion, outFile: string): string {
     ...(s.targetType ? [`  # targetType: ${s.targetType}   # detected by the audit (the sampled targets look like ${s.targetType === 'probs' ? 'probabilities' : 'logits'})`] : []),
     '',
     '# Probes: held-out inputs on which students are compared with controls. Accuracy needs a label;',
-    "# agreement (share of inputs where a student's argmax agrees with the teacher's) needs none.",
+    "# agreement (share of inputs where a student's argmax agrees with the teacher's) needs none;",
+    "# weights (how far a student moved along teacher - base, 0 to 1) reads no inputs at all.",
     ...todo('probes').map((l) => l.slice(2)),
     ...(s.probes.length
       ? ['probes:', ...s.probes.map((p) => `  - ${y(p.kind === 'weights' ? p : { name: p.name, kind: p.kind, data: rel(p.data), input: p.input, ...(p.label ? { label: p.label } : {}), outputs: p.outputs })}`)]
