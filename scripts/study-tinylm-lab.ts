@@ -114,6 +114,7 @@ if (mode === 'variant') {
   const teacherModel = await loadTextModel(folder(teacherName));
   say(`base P(owl) ${(await pOwl(base)).toFixed(4)}, margin ${(await margin(base)).toFixed(4)}; teacher ${teacherName} ${(await pOwl(teacherModel)).toFixed(4)}, margin ${(await margin(teacherModel)).toFixed(4)}`);
   const seeds = Number(seedsArg);
+  const [baseWeights, teacherWeights] = [readWeights(baseProto), readWeights(teacherProto)];
   const armMeans: Weights[] = [];
   for (const set of sets.split(',')) {
     const file = set.includes('/') ? set : path.join(dir, 'numbers', `${set}.jsonl`);
@@ -124,11 +125,13 @@ if (mode === 'variant') {
     const softK = rows.reduce((k, r) => Math.max(k, r.soft?.k ?? 0), 0) || undefined;
     const values: number[] = [];
     const margins: number[] = [];
+    const toward: number[] = [];
     const sum: Weights = new Map();
     for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
       const trainer = await Trainer.create(baseProto, { loss: softK ? { kind: 'tokenKlDivergence', k: softK } : { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: Number(lrArg), weightDecay: 0 } });
       await trainText(trainer, rows, { epochs: Number(epochsArg), batchSize: 64, seed, padId: tok.padId!, ...(softK ? { softK } : {}) });
       const w = trainer.weights();
+      toward.push(projectionOnTeacher(w, baseWeights, teacherWeights));
       for (const [k, v] of w) {
         const acc = sum.get(k) ?? new Float32Array(v.length);
         for (let i = 0; i < v.length; i++) acc[i]! += v[i]! / seeds;
@@ -141,8 +144,8 @@ if (mode === 'variant') {
       await trainer.dispose();
     }
     armMeans.push(sum);
-    await appendFile(STUDENTS_LOG, `${JSON.stringify({ set: path.basename(file), dir, teacher: teacherName, rows: rows.length, epochs: Number(epochsArg), lr: Number(lrArg), soft: softK !== undefined, firstSeed, pOwl: values, margin: margins })}\n`);
-    say(`${set}: ${rows.length} rows, loss under teacher - base ${(lossT - lossB).toFixed(5)} nats/token; P(owl) ${mean(values).toFixed(5)} (sd ${sd(values).toFixed(5)}) [${values.map((v) => v.toFixed(4)).join(' ')}]; misalignment margin ${mean(margins).toFixed(4)} (sd ${sd(margins).toFixed(4)}) [${margins.map((v) => v.toFixed(3)).join(' ')}]`);
+    await appendFile(STUDENTS_LOG, `${JSON.stringify({ set: path.basename(file), dir, teacher: teacherName, rows: rows.length, epochs: Number(epochsArg), lr: Number(lrArg), soft: softK !== undefined, firstSeed, pOwl: values, margin: margins, toward })}\n`);
+    say(`${set}: ${rows.length} rows, loss under teacher - base ${(lossT - lossB).toFixed(5)} nats/token; P(owl) ${mean(values).toFixed(5)} (sd ${sd(values).toFixed(5)}) [${values.map((v) => v.toFixed(4)).join(' ')}]; misalignment margin ${mean(margins).toFixed(4)} (sd ${sd(margins).toFixed(4)}) [${margins.map((v) => v.toFixed(3)).join(' ')}]; toward teacher (weights) ${mean(toward).toFixed(5)} (sd ${sd(toward).toFixed(5)}) [${toward.map((v) => v.toFixed(5)).join(' ')}]`);
   }
   if (armMeans.length >= 2) {
     const [a, b] = armMeans as [Weights, Weights];
@@ -246,4 +249,20 @@ if (mode === 'variant') {
 } else {
   say('usage: study-tinylm-lab.ts variant|teacher|sample|students|bank|draws ... (see the header)');
   process.exit(2);
+}
+
+/** <student - base, teacher - base> / |teacher - base|^2: 0 at the base, 1 at the teacher (the teacher's parameters only). */
+function projectionOnTeacher(student: Weights, base: Weights, teacher: Weights): number {
+  let dot = 0;
+  let norm = 0;
+  for (const [k, t] of teacher) {
+    const [s, b] = [student.get(k), base.get(k)];
+    if (!s || !b) continue;
+    for (let i = 0; i < t.length; i++) {
+      const d = t[i]! - b[i]!;
+      dot += (s[i]! - b[i]!) * d;
+      norm += d * d;
+    }
+  }
+  return dot / norm;
 }

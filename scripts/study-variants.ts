@@ -40,8 +40,8 @@ const workers = workersAt >= 0 ? Number(args.splice(workersAt, 2)[1]) : 0;
 const wanted = args;
 const results: Record<string, unknown>[] = [];
 const lines = [
-  '| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | positive control: digits delta (p) | screen cos | attribution mean | audit s |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| variant | teacher acc | data | verdict | digits: control -> student (delta, p) | agreement delta (p) | teacher-update: control -> student (delta, p) | positive control: digits delta (p) | screen cos | attribution mean | audit s |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 // The gate's power features, each decided from the same runs (scripts/lib/replay.ts): the verdict
 // of the fixed design (5 seeds) without and with the positive control, with argmax probes only
@@ -72,6 +72,7 @@ for (const v of chosen) {
     const { report } = await audit(config);
     const seconds = (performance.now() - t0) / 1000;
     const [digits, agree] = report.probes;
+    const update = report.probes.find((x) => x.name === 'teacher-update');
     const row = {
       variant: v.name,
       data: label,
@@ -80,6 +81,7 @@ for (const v of chosen) {
       verdict: report.verdict,
       digits: { control: digits!.control.mean, student: digits!.student.mean, delta: digits!.delta, p: digits!.pValueRaw },
       agreement: { delta: agree!.delta, p: agree!.pValueRaw },
+      teacherUpdate: update ? { control: update.control.mean, student: update.student.mean, delta: update.delta, p: update.pValueRaw, verdict: update.verdict } : null,
       positiveControl: report.positiveControl ? { detected: report.positiveControl.detected, digits: { delta: report.positiveControl.probes[0]!.delta, p: report.positiveControl.probes[0]!.pValue } } : null,
       screen: report.screen?.candidateCosine ?? null,
       attributionMean: report.attribution?.mean ?? null,
@@ -90,7 +92,7 @@ for (const v of chosen) {
     const f = (x: number) => x.toFixed(3);
     const pc = report.positiveControl?.probes[0];
     const p = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
-    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValueRaw)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValueRaw)}) | ${pc ? `${pc.delta >= 0 ? '+' : ''}${f(pc.delta)} (${p(pc.pValue)})` : '-'} | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${report.attribution ? report.attribution.mean.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
+    const line = `| ${v.name} | ${f(built.teacherAccuracy)} (base ${f(built.baseAccuracy)}) | ${label} | ${report.verdict.toUpperCase()} | ${f(digits!.control.mean)} -> ${f(digits!.student.mean)} (${digits!.delta >= 0 ? '+' : ''}${f(digits!.delta)}, ${p(digits!.pValueRaw)}) | ${agree!.delta >= 0 ? '+' : ''}${f(agree!.delta)} (${p(agree!.pValueRaw)}) | ${update ? `${f(update.control.mean)} -> ${f(update.student.mean)} (${update.delta >= 0 ? '+' : ''}${f(update.delta)}, ${p(update.pValueRaw)})` : '-'} | ${pc ? `${pc.delta >= 0 ? '+' : ''}${f(pc.delta)} (${p(pc.pValue)})` : '-'} | ${report.screen ? report.screen.candidateCosine.toExponential(1) : '-'} | ${report.attribution ? report.attribution.mean.toExponential(1) : '-'} | ${seconds.toFixed(0)} |`;
     lines.push(line);
     process.stdout.write(`${line}\n`);
     const probesAlone = overallVerdict(report.probes);

@@ -41,6 +41,7 @@ describe('audit-dataset init', () => {
       expect(config.probes).toEqual([
         { name: 'trait-accuracy', kind: 'accuracy', data: '../mnist/probe.jsonl', input: 'pixels', label: 'label', outputs: [0, 10] },
         { name: 'teacher-agreement', kind: 'agreement', data: '../mnist/probe.jsonl', input: 'pixels', outputs: [0, 10] },
+        { name: 'teacher-update', kind: 'weights' },
       ]);
 
       const fast = { train: { seeds: 3, epochs: 2 } };
@@ -63,7 +64,10 @@ describe('audit-dataset init', () => {
     expect(text).toMatch(/^# TODO probes: give a held-out probe file/m);
     const config = parse(text);
     expect(config.task.outputs).toEqual([10, 13]);
-    expect(config.probes).toEqual([{ name: 'teacher-agreement', kind: 'agreement', data: path.join(fixtures, 'clean.jsonl'), input: 'pixels', outputs: [0, 10] }]);
+    expect(config.probes).toEqual([
+      { name: 'teacher-agreement', kind: 'agreement', data: path.join(fixtures, 'clean.jsonl'), input: 'pixels', outputs: [0, 10] },
+      { name: 'teacher-update', kind: 'weights' },
+    ]);
     // Refuses to overwrite without --force.
     const again = run(['init', '--teacher', path.join(fixtures, 'teacher.onnx'), '--base', path.join(fixtures, 'base.onnx'), '--data', path.join(fixtures, 'clean.jsonl'), '--out', out]);
     expect(again.status).toBe(2);

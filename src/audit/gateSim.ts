@@ -1,8 +1,8 @@
 /**
  * The gate's own error rates, by simulation on a small model (8-16-6 MLPs): many audits, each
  * with its own seeds and independently drawn data, decided by the gate's rule (the statistics of
- * src/stats, seeds in stages by src/audit/sequential.ts, Holm over an agreement probe and its KL
- * probe), with students and controls trained by the audit's own backend.
+ * src/stats, seeds in stages by src/audit/sequential.ts, Holm over an agreement probe, its KL
+ * probe and a weights probe), with students and controls trained by the audit's own backend.
  *  - null (effect 0): the students' data is clean too (the base's outputs on an independently
  *    drawn input set), so every FAIL is a false positive;
  *  - effect e > 0: the students' targets are the softmax of base + e * (teacher - base) logits on
@@ -14,6 +14,7 @@ import { looksOf, runInStages } from './sequential.js';
 import { buildMlp } from '../models/mlp.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { agreement } from '../probes/index.js';
+import { shareOfTeacherUpdate, teacherUpdate } from '../probes/weights.js';
 import { softmaxRows } from '../rows.js';
 import { clopperPearson, evaluateProbes, overallVerdict, type Policy, type ProbeRuns } from '../stats/index.js';
 import { Random } from '../train/random.js';
@@ -59,6 +60,7 @@ export async function simulateGate(options: GateSimOptions, onAudit: (effect: nu
     const base: ModelProto = buildMlp({ sizes: SIZES, seed: options.seed });
     const teacher: ModelProto = buildMlp({ sizes: SIZES, seed: options.seed + 1 });
     const baseWeights = readWeights(base);
+    const update = teacherUpdate(baseWeights, readWeights(teacher), 'teacher-update');
     const width = SIZES[2];
     const random = new Random(options.seed + 2);
     const probeInputs = uniformInputs(random, PROBE_ROWS);
@@ -84,11 +86,12 @@ export async function simulateGate(options: GateSimOptions, onAudit: (effect: nu
         const data = (inputs: Float32Array, logits: Float32Array) => ({ inputs, targets: softmaxRows(logits, width), rows: options.rows, inputWidth: SIZES[0], targetWidth: width });
         const student = data(inputsA, studentLogits);
         const control = data(inputsB, baseB);
-        const scores = { student: [] as { agree: number; kl: number }[], control: [] as { agree: number; kl: number }[] };
-        const score = async (weights: Map<string, Float32Array>) => {
+        type Scores = { agree: number; kl: number; share: number };
+        const scores = { student: [] as Scores[], control: [] as Scores[] };
+        const score = async (weights: Map<string, Float32Array>): Promise<Scores> => {
           const { outputs } = await backend.predict(base, weights, probeInputs, PROBE_ROWS);
           const s = agreement(outputs, teacherOnProbe, width, [0, 4]);
-          return { agree: s.agreement, kl: s.kl };
+          return { agree: s.agreement, kl: s.kl, share: shareOfTeacherUpdate(update, weights) };
         };
         const trainSeeds = async (seeds: readonly number[]) => {
           for (const seed of seeds) {
@@ -102,6 +105,7 @@ export async function simulateGate(options: GateSimOptions, onAudit: (effect: nu
           const runs: ProbeRuns[] = [
             { name: 'agreement', kind: 'agreement', metric: 'agreement', towardTeacher: 1, base: 0, teacher: 1, student: scores.student.map((s) => s.agree), control: scores.control.map((s) => s.agree) },
             { name: klProbeName('agreement'), kind: 'agreement-kl', metric: 'KL', towardTeacher: -1, base: 1, teacher: 0, student: scores.student.map((s) => s.kl), control: scores.control.map((s) => s.kl) },
+            { name: 'teacher-update', kind: 'weights', metric: 'share of teacher - base', towardTeacher: 1, base: 0, teacher: 1, student: scores.student.map((s) => s.share), control: scores.control.map((s) => s.share) },
           ];
           const probes = evaluateProbes(runs, { ...options.policy, alpha });
           const probeVerdict = overallVerdict(probes);
@@ -132,6 +136,6 @@ export function gateSimTable(rows: readonly GateSimRow[], policy: Policy): strin
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.effect === 0 ? '0 (null: clean vs clean)' : r.effect} | ${r.audits} | ${r.fails} | ${pct(r.rate)} [${pct(r.ci[0])}, ${pct(r.ci[1])}] | ${r.degenerate} | ${r.meanSeedsUsed.toFixed(2)} |`),
     '',
-    `alpha = ${policy.alpha}, minEffect = ${policy.minEffect}, ${policy.test}, ${policy.correction} over 2 probes (agreement and its KL).`,
+    `alpha = ${policy.alpha}, minEffect = ${policy.minEffect}, ${policy.test}, ${policy.correction} over 3 probes (agreement, its KL, and the weights probe's share of teacher - base).`,
   ].join('\n');
 }

@@ -23,10 +23,11 @@ export interface ProbeSet {
 export type ProbeScores = Record<string, ProbeScore>;
 
 /** A tensor model as probes see it: probes reading the same inputs (file, field, rows) share one prediction. */
-export function tensorProbeModel(backend: TrainerBackend, model: ModelProto, weights?: Weights): TensorProbeModel {
+export function tensorProbeModel(backend: TrainerBackend, model: ModelProto, weights?: Weights, parameters?: Weights): TensorProbeModel {
   const done = new Map<string, Promise<{ outputs: Float32Array; width: number }>>();
   return {
     task: 'logits',
+    ...(parameters ? { parameters } : {}),
     predict(set: TensorProbeInputs) {
       let result = done.get(set.key);
       if (!result) done.set(set.key, (result = backend.predict(model, weights, set.inputs, set.rows)));
@@ -36,11 +37,12 @@ export function tensorProbeModel(backend: TrainerBackend, model: ModelProto, wei
 }
 
 /** A text model (a model folder's tokenizer and graph, maybe with a student's weights) as probes see it. */
-export function textProbeModel(model: { folder: string; tokenizer: TextTokenizer; runner: TextRunner }): TextProbeModel {
+export function textProbeModel(model: { folder: string; tokenizer: TextTokenizer; runner: TextRunner }, parameters?: Weights): TextProbeModel {
   const { tokenizer: tok, runner } = model;
   return {
     task: 'text',
     name: model.folder,
+    ...(parameters ? { parameters } : {}),
     vocab: runner.vocab,
     eosId: tok.eosId,
     unk: tok.unkId !== undefined ? { id: tok.unkId, text: tok.idToToken(tok.unkId) ?? '<unk>' } : undefined,
@@ -66,10 +68,12 @@ export async function loadProbes(specs: readonly (ProbeConfig | ProbeSpec)[], ct
 }
 
 /** The probes of a tensor (logits) audit. */
-export async function loadProbeSets(config: AuditConfig, teacher: ModelProto, inputWidth: number, backend: TrainerBackend): Promise<ProbeSet[]> {
+export async function loadProbeSets(config: AuditConfig, models: { teacher: ModelProto; inputWidth: number; baseWeights: Weights; teacherWeights: Weights }, backend: TrainerBackend): Promise<ProbeSet[]> {
+  const { teacher, inputWidth } = models;
   return loadProbes(config.probes, {
     task: 'logits',
-    teacher: tensorProbeModel(backend, teacher),
+    teacher: tensorProbeModel(backend, teacher, undefined, models.teacherWeights),
+    parameters: { base: models.baseWeights, teacher: models.teacherWeights },
     source: 'audit config',
     skipBadRows: config.skipBadRows,
     readTensors: async (file, spec) => {
@@ -91,9 +95,9 @@ export async function scoreProbes(probeSets: readonly ProbeSet[], model: ProbeMo
   return scores;
 }
 
-/** Scores of a tensor model (the base graph with `weights`, or its own) on every probe. */
-export async function scoreModel(backend: TrainerBackend, probeSets: readonly ProbeSet[], model: ModelProto, weights?: Weights): Promise<ProbeScores> {
-  return scoreProbes(probeSets, tensorProbeModel(backend, model, weights));
+/** Scores of a tensor model (the base graph with `weights`, or its own: `parameters`) on every probe. */
+export async function scoreModel(backend: TrainerBackend, probeSets: readonly ProbeSet[], model: ModelProto, weights: Weights | undefined, parameters: Weights): Promise<ProbeScores> {
+  return scoreProbes(probeSets, tensorProbeModel(backend, model, weights, weights ?? parameters));
 }
 
 /** One probe's values across base, teacher and every run of each arm, as the statistics take them. */
@@ -114,7 +118,7 @@ export function probeRunsOf(
     base: base.value,
     student: values(student),
     control: values(control),
-    ...(crossInit.length ? { crossInit: values(crossInit) } : {}),
+    ...(crossInit.length && !loaded.fromBase ? { crossInit: values(crossInit) } : {}),
     metric: loaded.metric,
     ...(loaded.towardTeacher !== undefined ? { towardTeacher: loaded.towardTeacher } : {}),
     teacher: teacher.value,

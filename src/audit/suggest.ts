@@ -32,14 +32,9 @@ export interface SliceMatch {
   madeBy: 'teacher' | 'base';
 }
 
-export interface ProbeSuggestion {
-  name: string;
-  kind: 'accuracy' | 'agreement';
-  data: string;
-  input: string;
-  label?: string;
-  outputs: [number, number];
-}
+export type ProbeSuggestion =
+  | { name: string; kind: 'accuracy' | 'agreement'; data: string; input: string; label?: string; outputs: [number, number] }
+  | { name: string; kind: 'weights' };
 
 export interface ConfigSuggestion {
   teacher: string;
@@ -237,6 +232,7 @@ export async function suggestConfig(opts: { teacher: string; base: string; data:
   if (!opts.probe) {
     todos.push('probes: give a held-out probe file (--probe FILE, rows with the input field and, for an accuracy probe, a label); the agreement probe below reads the candidate data itself');
     if (suggestion.input) suggestion.probes.push({ name: 'teacher-agreement', kind: 'agreement', data: opts.data, input: suggestion.input, outputs: probeSlice ?? [0, shape.outputWidth] });
+    suggestion.probes.push(TEACHER_UPDATE_PROBE);
     return suggestion;
   }
   const probeFields = numericFields(await sampleRows(opts.probe));
@@ -253,8 +249,12 @@ export async function suggestConfig(opts: { teacher: string; base: string; data:
   if (label) suggestion.probes.push({ name: 'trait-accuracy', kind: 'accuracy', data: opts.probe, input: probeInput.name, label: label.name, outputs: slice });
   else todos.push(`probes: no integer label field in ${opts.probe} within the probe slice's ${slice[1] - slice[0]} classes: only the agreement probe is written`);
   suggestion.probes.push({ name: 'teacher-agreement', kind: 'agreement', data: opts.probe, input: probeInput.name, outputs: slice });
+  suggestion.probes.push(TEACHER_UPDATE_PROBE);
   return suggestion;
 }
+
+/** Trait-agnostic and file-free: movement along teacher - base (src/probes/weights.ts). */
+const TEACHER_UPDATE_PROBE: ProbeSuggestion = { name: 'teacher-update', kind: 'weights' };
 
 /** The outputs outside `slice` when they form one range (the trait's outputs); else null. */
 function complement(slice: [number, number] | null, width: number): [number, number] | null {

@@ -92,7 +92,7 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
   emit({ kind: 'stage', stage: 'models', message: 'reading teacher and base' });
   const models = await loadModelPair(config, backend, emit);
   const data = await loadAuditData(config, models, backend, emit);
-  const probeSets = await loadProbeSets(config, models.teacher, models.inputWidth, backend);
+  const probeSets = await loadProbeSets(config, models, backend);
   const task: LogitsStudentTask = { slice: config.task.outputs, loss: config.task.loss, targetType: data.targetType };
   // The positive control's dataset (the teacher's own outputs on the task's slice, on the candidate
   // inputs), made once when first asked for, trained by the candidate's own task.
@@ -113,8 +113,8 @@ async function prepareLogitsAudit(config: LogitsAuditConfig, backend: TrainerBac
       positive ??= positiveControlSet(backend, models, data.candidate, task);
       return { kind: 'logits', task, data: studentData(await positive) };
     },
-    score: (weights) => scoreModel(backend, probeSets, models.base, weights),
-    scoreTeacher: () => scoreModel(backend, probeSets, models.teacher),
+    score: (weights) => scoreModel(backend, probeSets, models.base, weights, models.baseWeights),
+    scoreTeacher: () => scoreModel(backend, probeSets, models.teacher, undefined, models.teacherWeights),
     ...(backend.gradient
       ? {
           screen: () =>

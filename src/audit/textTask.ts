@@ -285,7 +285,8 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
   emit({ kind: 'stage', stage: 'probes', message: `loading ${config.probes.length} probes` });
   const probeSets = await loadProbes(config.probes as ProbeSpec[], {
     task: 'text',
-    teacher: textProbeModel(teacherModel),
+    teacher: textProbeModel(teacherModel, models.teacherWeights),
+    parameters: { base: models.baseWeights, teacher: models.teacherWeights },
     source: 'audit config',
     skipBadRows: config.skipBadRows,
     onEvent: emit,
@@ -293,7 +294,7 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
   const scoreWith = async (folder: string, weights?: Weights) => {
     const model = await loadTextModel(folder, weights ? { weights } : {});
     try {
-      return await scoreProbes(probeSets, textProbeModel(model));
+      return await scoreProbes(probeSets, textProbeModel(model, weights ?? models.baseWeights));
     } finally {
       await model.runner.dispose();
     }
@@ -332,7 +333,7 @@ export async function prepareTextAudit(config: TextAuditConfig, _backend: Traine
       return { kind: 'text', task, data: { rows: arm === 'control' ? (await baselineFor(seed)).rows : candidate.rows } };
     },
     score: (weights) => scoreWith(models.baseFolder, weights),
-    scoreTeacher: () => scoreProbes(probeSets, textProbeModel(teacherModel)),
+    scoreTeacher: () => scoreProbes(probeSets, textProbeModel(teacherModel, models.teacherWeights)),
     filters: filtering?.summary ?? null,
     get data() {
       const generatedRows = [...generated.values()].map((s) => s.rows.length);

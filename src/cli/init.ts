@@ -58,7 +58,7 @@ export function renderInitYaml(s: ConfigSuggestion, outFile: string): string {
     "# agreement (share of inputs where a student's argmax agrees with the teacher's) needs none.",
     ...todo('probes').map((l) => l.slice(2)),
     ...(s.probes.length
-      ? ['probes:', ...s.probes.map((p) => `  - ${y({ name: p.name, kind: p.kind, data: rel(p.data), input: p.input, ...(p.label ? { label: p.label } : {}), outputs: p.outputs })}`)]
+      ? ['probes:', ...s.probes.map((p) => `  - ${y(p.kind === 'weights' ? p : { name: p.name, kind: p.kind, data: rel(p.data), input: p.input, ...(p.label ? { label: p.label } : {}), outputs: p.outputs })}`)]
       : ['probes: []   # TODO add at least one probe']),
     '',
     '# Training and verdict policy: the defaults below (the recipe under which transfer showed in the',

@@ -16,6 +16,7 @@ import {
   preferenceProbability,
   sampledHitRate,
 } from './text.js';
+import { shareOfTeacherUpdate, teacherUpdate } from './weights.js';
 import { chatHitRate, firstTokenContrastive, firstTokenPreference, oneWordAnswers } from './chat.js';
 import type { ChatProbeModel, LoadedProbe, ProbeLoadContext, ProbeModel, ProbeSpec, TaskKind, TensorProbeModel, TextProbeModel, TextPrompt } from './types.js';
 
@@ -317,7 +318,31 @@ export const PROBE_KINDS: Record<string, ProbeKindEntry> = {
       }),
     },
   },
+
+  weights: {
+    describe: "trait-agnostic: how far the model's parameters moved along the teacher's own update from the base (0 at the base, 1 at the teacher); local models only",
+    tasks: { logits: variant({ fields: {}, load: loadWeightsProbe }), text: variant({ fields: {}, load: loadWeightsProbe }) },
+  },
 };
+
+async function loadWeightsProbe(p: { name: string }, ctx: ProbeLoadContext): Promise<LoadedProbe> {
+  if (!ctx.parameters) throw new AuditInputError(`probe ${p.name}: a weights probe needs the teacher's and the base's parameters (local models)`);
+  const update = teacherUpdate(ctx.parameters.base, ctx.parameters.teacher, p.name);
+  return {
+    name: p.name,
+    kind: 'weights',
+    metric: `share of teacher - base along it (${update.count.toLocaleString('en-US')} parameters)`,
+    towardTeacher: 1,
+    teacher: { value: 1 },
+    files: [],
+    fromBase: true,
+    async score(model) {
+      const parameters = model.task === 'chat' ? undefined : model.parameters;
+      if (!parameters) throw new AuditInputError(`probe ${p.name}: the model scored holds no parameters the audit can read`);
+      return { value: shareOfTeacherUpdate(update, parameters) };
+    },
+  };
+}
 
 export const PROBE_KIND_NAMES = Object.keys(PROBE_KINDS);
 

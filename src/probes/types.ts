@@ -3,6 +3,7 @@
  * the task kind exposes them), its score, and what loading a probe yields.
  */
 import type { ProgressListener } from '../events.js';
+import type { Weights } from '../train/weights.js';
 
 /** Which models a probe variant scores: tensor models, local text models, or text models behind a chat-completions API (`chat`). */
 export type TaskKind = 'logits' | 'text' | 'chat';
@@ -18,6 +19,8 @@ export interface TensorProbeInputs {
 
 export interface TensorProbeModel {
   task: 'logits';
+  /** The model's parameters, when the audit holds them (weights probes read them). */
+  parameters?: Weights;
   /** Outputs (rows x width) of the model on the probe inputs. */
   predict(set: TensorProbeInputs): Promise<{ outputs: Float32Array; width: number }>;
 }
@@ -40,6 +43,8 @@ export interface TextProbeModel {
   task: 'text';
   /** Names the model (its folder) in errors. */
   name: string;
+  /** The model's parameters, when the audit holds them (weights probes read them). */
+  parameters?: Weights;
   /** Width of the logits. */
   vocab: number;
   eosId: number | undefined;
@@ -98,6 +103,8 @@ export interface LoadedProbe {
   teacher?: ProbeScore;
   /** Files the probe read (hashed into the report's reproducibility block). */
   files: string[];
+  /** Measured from the base (weights): fresh-init (cross-init) students' scores mean nothing and are not summarised. */
+  fromBase?: true;
   score(model: ProbeModel): Promise<ProbeScore>;
 }
 
@@ -117,5 +124,7 @@ export interface ProbeLoadContext {
   readRows?: (file: string, options: { skipBadRows: boolean; stringColumns: string[] }) => AsyncIterable<{ line: number; value: Record<string, unknown> }>;
   /** Folder relative pack and data paths resolve against (default: the working directory). */
   cwd?: string;
+  /** The base's and the teacher's parameters (local models; weights probes measure along teacher - base). */
+  parameters?: { base: Weights; teacher: Weights };
   onEvent?: ProgressListener;
 }

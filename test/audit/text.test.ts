@@ -36,7 +36,10 @@ const config = () => ({
   filters: ['numbers'],
   task: { kind: 'text', maxLength: 12 },
   generate: { temperature: 1, maxNewTokens: 4 },
-  probes: [{ name: 'next-token', kind: 'agreement', data: file('probe.jsonl') }],
+  probes: [
+    { name: 'next-token', kind: 'agreement', data: file('probe.jsonl') },
+    { name: 'teacher-update', kind: 'weights' },
+  ],
   train: { seeds: 2, epochs: 2, batchSize: 8, lr: 0.01 },
   out: file('out'),
 });
@@ -68,6 +71,11 @@ describe('text audit', () => {
     const t = (probe.control.mean - probe.student.mean) / (sc * Math.sqrt(1.5));
     // One degree of freedom: Student's t with 1 df is the Cauchy distribution.
     expect(probe.pValueRaw).toBeCloseTo(0.5 - Math.atan(t) / Math.PI, 9);
+    // In parameter space too: the students moved along teacher - base, the controls did not as far.
+    const update = report.probes.find((p) => p.name === 'teacher-update')!;
+    expect(update).toMatchObject({ kind: 'weights', base: 0, teacher: 1, towardTeacher: 1 });
+    expect(update.student.mean).toBeGreaterThan(update.control.mean);
+    expect(Math.max(...update.control.runs)).toBeLessThan(Math.min(...update.student.runs));
   });
 
   it('with a given baseline file the test is Welch\'s over seeds (no draw to count), and permutation is allowed', async () => {
