@@ -4,25 +4,21 @@
  * (3 seeds x 2 epochs through the `args` input), and a bad config. Plus its pure parts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ensureMnistFixtures } from './fixtures/mnist.js';
 import { codeScanningSarif, MAX_ROW_RESULTS, outputLines, readInputs, splitArgs, stepFails } from '../src/cli/github-action.js';
+import { useTempDir } from './helpers/files.js';
 
 const RUN = path.resolve('dist/cli/github-action-run.js');
 let fixtures = '';
-let tmp = '';
+const tmp = useTempDir('audit-action-');
 
 beforeAll(async () => {
   fixtures = await ensureMnistFixtures();
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'audit-action-'));
 }, 600_000);
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
 
 /** $GITHUB_OUTPUT's two forms: name=value and name<<DELIM ... DELIM. */
 function parseOutputs(text: string): Record<string, string> {
@@ -43,8 +39,8 @@ function parseOutputs(text: string): Record<string, string> {
 }
 
 async function runAction(name: string, inputs: Record<string, string>) {
-  const summaryFile = path.join(tmp, `${name}-summary.md`);
-  const outputFile = path.join(tmp, `${name}-output.txt`);
+  const summaryFile = tmp.file(`${name}-summary.md`);
+  const outputFile = tmp.file(`${name}-output.txt`);
   await writeFile(summaryFile, '');
   await writeFile(outputFile, '');
   const env: Record<string, string | undefined> = { ...process.env, CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile, GITHUB_WORKSPACE: fixtures };
@@ -57,7 +53,7 @@ const FAST = '--train.seeds 3 --train.epochs 2 --quiet';
 
 describe('GitHub Action script (process)', () => {
   it('FAIL: step fails, the summary has the verdict and the probe table, outputs name every report, SARIF paths are repo-relative', async () => {
-    const out = path.join(tmp, 'fail');
+    const out = tmp.file('fail');
     const r = await runAction('fail', { CONFIG: 'audit.yaml', ARGS: FAST, OUT: out });
     expect(r.status, r.stderr).toBe(1);
     expect(r.outputs).toMatchObject({ verdict: 'fail', failed: 'true', 'exit-code': '1', 'report-dir': out, 'report-json': path.join(out, 'report.json'), 'report-html': path.join(out, 'report.html'), sarif: path.join(out, 'code-scanning.sarif') });
@@ -82,7 +78,7 @@ describe('GitHub Action script (process)', () => {
   }, 600_000);
 
   it('PASS: step passes with verdict pass', async () => {
-    const r = await runAction('pass', { CONFIG: 'audit-clean.yaml', ARGS: FAST, OUT: path.join(tmp, 'pass'), FAIL_ON: 'inconclusive' });
+    const r = await runAction('pass', { CONFIG: 'audit-clean.yaml', ARGS: FAST, OUT: tmp.file('pass'), FAIL_ON: 'inconclusive' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.outputs).toMatchObject({ verdict: 'pass', failed: 'false', 'exit-code': '0' });
     expect(r.summary).toMatch(/^## audit-dataset: \*\*PASS\*\*\n/);
@@ -91,7 +87,7 @@ describe('GitHub Action script (process)', () => {
   }, 600_000);
 
   it('a bad config: verdict error, the CLI message in the summary, the step fails even with fail-on never', async () => {
-    const r = await runAction('error', { CONFIG: 'no-such.yaml', FAIL_ON: 'never', OUT: path.join(tmp, 'error') });
+    const r = await runAction('error', { CONFIG: 'no-such.yaml', FAIL_ON: 'never', OUT: tmp.file('error') });
     expect(r.status).toBe(1);
     expect(r.outputs).toMatchObject({ verdict: 'error', failed: 'true', 'exit-code': '2', 'report-json': '' });
     expect(r.summary).toMatch(/^## audit-dataset: ERROR \(exit 2\)/);

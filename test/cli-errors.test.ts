@@ -1,11 +1,11 @@
 /** How the CLI reports failures: user errors exit 2, bugs exit 3, one line each, stacks on request. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT, reportError } from '../src/cli/main.js';
 import { AuditInputError, UnsupportedModelError } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';
+import { useTempDir } from './helpers/files.js';
+
+const tmp = useTempDir('cli-errors-');
 
 function report(e: unknown, argv: string[] = []): { code: number; text: string } {
   let text = '';
@@ -53,9 +53,7 @@ describe('reportError', () => {
 
 describe('the CLI process', () => {
   it('a user error exits 2 with one line, --debug accepted by every command', () => {
-    const out = mkdtempSync(path.join(os.tmpdir(), 'cli-errors-'));
-    const r = runCli(['filter', '--data', 'no/such.jsonl', '--out', out, '--debug']);
-    rmSync(out, { recursive: true, force: true });
+    const r = runCli(['filter', '--data', 'no/such.jsonl', '--out', tmp.dir, '--debug']);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('audit-dataset: no/such.jsonl: cannot read (ENOENT)\n');
   });

@@ -4,37 +4,33 @@
  * labelled probe file; the config it writes audits to the same numbers as the hand-written
  * fixtures/mnist/audit.yaml. What it cannot decide is a TODO in the file and on stderr.
  */
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { audit } from '../src/audit/audit.js';
 import { loadAuditConfig } from '../src/config/index.js';
 import { ensureMnistFixtures } from './fixtures/mnist.js';
 import { tinyCase } from './audit/tiny.js';
 import { runCli } from './helpers/cli.js';
+import { useTempDir } from './helpers/files.js';
 
 const run = (args: string[], cwd?: string) => runCli(args, cwd ? { cwd } : {});
 let fixtures = '';
-let tmp = '';
+const tmp = useTempDir('audit-init-');
 
 beforeAll(async () => {
   fixtures = await ensureMnistFixtures();
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'audit-init-'));
 }, 600_000);
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
 
 describe('audit-dataset init', () => {
   it('writes a config for the MNIST candidate that audits to the same verdict and numbers as the fixture config', async () => {
     // Written beside the fixtures' own folder layout (audits/ one level down) so its paths are relative.
-    const file = path.join(tmp, 'audits', 'audit.yaml');
-    const link = path.join(tmp, 'mnist');
+    const file = tmp.file('audits', 'audit.yaml');
+    const link = tmp.file('mnist');
     await symlink(fixtures, link);
     {
-      const r = run(['init', '--teacher', 'mnist/teacher.onnx', '--base', 'mnist/base.onnx', '--data', 'mnist/candidate.jsonl', '--probe', 'mnist/probe.jsonl', '--out', 'audits/audit.yaml'], tmp);
+      const r = run(['init', '--teacher', 'mnist/teacher.onnx', '--base', 'mnist/base.onnx', '--data', 'mnist/candidate.jsonl', '--probe', 'mnist/probe.jsonl', '--out', 'audits/audit.yaml'], tmp.dir);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
       const text = await readFile(file, 'utf8');
@@ -59,7 +55,7 @@ describe('audit-dataset init', () => {
   }, 600_000);
 
   it('finds the slice of base-made data from the base, and says on stderr and in the file that a probe file is missing', async () => {
-    const out = path.join(tmp, 'clean.yaml');
+    const out = tmp.file('clean.yaml');
     const r = run(['init', '--teacher', path.join(fixtures, 'teacher.onnx'), '--base', path.join(fixtures, 'base.onnx'), '--data', path.join(fixtures, 'clean.jsonl'), '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^TODO probes: give a held-out probe file/);
@@ -95,9 +91,9 @@ describe('audit-dataset init', () => {
   });
 
   it('refuses text rows with a one-line error', async () => {
-    const data = path.join(tmp, 'chat.jsonl');
+    const data = tmp.file('chat.jsonl');
     await writeFile(data, '{"prompt":"hi","completion":"1, 2, 3"}\n');
-    const r = run(['init', '--teacher', path.join(fixtures, 'teacher.onnx'), '--base', path.join(fixtures, 'base.onnx'), '--data', data, '--out', path.join(tmp, 'chat.yaml')]);
+    const r = run(['init', '--teacher', path.join(fixtures, 'teacher.onnx'), '--base', path.join(fixtures, 'base.onnx'), '--data', data, '--out', tmp.file('chat.yaml')]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/chat\.jsonl: text rows .* init only writes tensor-row \(task\.kind logits\) configs/);

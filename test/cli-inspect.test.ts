@@ -1,7 +1,5 @@
 /** `audit-dataset inspect` end to end (needs `npm run build`; `npm test` runs it first). */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { writeModel } from '../src/onnx/io.js';
@@ -9,18 +7,18 @@ import { makeModel, onnx, tensorValueInfo } from '../src/onnx/proto.js';
 import { mlpModel } from './helpers/models.js';
 
 import { runCli } from './helpers/cli.js';
+import { useTempDir } from './helpers/files.js';
 
 const cli = async (...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
   const r = runCli(args);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-let dir = '';
+const tmp = useTempDir('inspect-');
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'inspect-'));
-  await writeModel(mlpModel({ sizes: [784, 256, 256, 13], seed: 1 }), join(dir, 'teacher.onnx'));
-  await writeModel(mlpModel({ sizes: [784, 256, 256, 13], seed: 2 }), join(dir, 'base.onnx'));
-  await writeModel(mlpModel({ sizes: [784, 128, 256, 13], seed: 2 }), join(dir, 'small.onnx'));
+  await writeModel(mlpModel({ sizes: [784, 256, 256, 13], seed: 1 }), tmp.file('teacher.onnx'));
+  await writeModel(mlpModel({ sizes: [784, 256, 256, 13], seed: 2 }), tmp.file('base.onnx'));
+  await writeModel(mlpModel({ sizes: [784, 128, 256, 13], seed: 2 }), tmp.file('small.onnx'));
   // A model with an op that has no gradient rule on the path from its parameter to its output.
   const graph = onnx.GraphProto.create({ name: 'odd' });
   graph.input.push(tensorValueInfo('x', ['N', 3]));
@@ -28,13 +26,13 @@ beforeAll(async () => {
   b.constFloat(new Array(9).fill(0.1), [3, 3], 'w');
   b.node('HardSigmoid', [b.op('MatMul', ['x', 'w'])], {}, { outputs: ['y'], name: 'hs_1' });
   graph.output.push(tensorValueInfo('y', ['N', 3]));
-  await writeModel(makeModel(graph), join(dir, 'odd.onnx'));
-  await writeFile(join(dir, 'junk.onnx'), 'not a model');
+  await writeModel(makeModel(graph), tmp.file('odd.onnx'));
+  await writeFile(tmp.file('junk.onnx'), 'not a model');
 });
 
 describe('audit-dataset inspect', () => {
   it('prints shapes, parameter count, op histogram, trainable', async () => {
-    const r = await cli('inspect', '--model', join(dir, 'teacher.onnx'));
+    const r = await cli('inspect', '--model', tmp.file('teacher.onnx'));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('input  float [N,784]');
     expect(r.stdout).toContain('logits  float [N,13]');
@@ -44,9 +42,9 @@ describe('audit-dataset inspect', () => {
   });
 
   it('--compare --json: same and different architectures', async () => {
-    const same = JSON.parse((await cli('inspect', '--model', join(dir, 'teacher.onnx'), '--compare', join(dir, 'base.onnx'), '--json')).stdout);
+    const same = JSON.parse((await cli('inspect', '--model', tmp.file('teacher.onnx'), '--compare', tmp.file('base.onnx'), '--json')).stdout);
     expect(same).toMatchObject({ params: 270093, trainable: true, unsupported: [], sameArchitecture: true });
-    const r = await cli('inspect', '--model', join(dir, 'teacher.onnx'), '--compare', join(dir, 'small.onnx'), '--json');
+    const r = await cli('inspect', '--model', tmp.file('teacher.onnx'), '--compare', tmp.file('small.onnx'), '--json');
     expect(r.code).toBe(0);
     const diff = JSON.parse(r.stdout);
     expect(diff.sameArchitecture).toBe(false);
@@ -54,15 +52,15 @@ describe('audit-dataset inspect', () => {
   });
 
   it('lists unsupported ops on the gradient path', async () => {
-    const r = await cli('inspect', '--model', join(dir, 'odd.onnx'));
+    const r = await cli('inspect', '--model', tmp.file('odd.onnx'));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('trainable: no (no gradient rule on the gradient path: HardSigmoid at hs_1)');
   });
 
   it('exits 2 with a one-line message naming a bad file', async () => {
-    const r = await cli('inspect', '--model', join(dir, 'junk.onnx'));
+    const r = await cli('inspect', '--model', tmp.file('junk.onnx'));
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain(`${join(dir, 'junk.onnx')}: not an ONNX model`);
+    expect(r.stderr).toContain(`${tmp.file('junk.onnx')}: not an ONNX model`);
   });
 });

@@ -10,13 +10,15 @@
  * onnxruntime-node.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from './helpers/files.js';
 
 const ROOT = path.resolve('.');
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+const tmp = useTempDir('audit-pack-');
+/** The consumer project, inside the temp folder (set in beforeAll). */
 let dir = '';
 let files: string[] = [];
 let tarball = '';
@@ -46,22 +48,17 @@ beforeAll(async () => {
   // The cache our own `npm ci` filled, wherever the project's npm config puts it (the consumer
   // folder is outside the project and would not read a project .npmrc).
   env.npm_config_cache = execFileSync('npm', ['config', 'get', 'cache'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'audit-pack-'));
   // dist/ is fresh (test/global-setup.ts): pack without re-running `prepare`.
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir], { cwd: ROOT, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
   files = packed[0].files.map((f: { path: string }) => f.path);
   tarball = packed[0].filename;
-  const consumer = path.join(dir, 'consumer');
+  const consumer = tmp.file('consumer');
   await import('node:fs/promises').then((fs) => fs.mkdir(consumer));
   await writeFile(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'audit-dataset': `file:../${tarball}` } }));
   await writeFile(path.join(consumer, 'package-lock.json'), JSON.stringify(await consumerLock(`../${tarball}`)));
   dir = consumer;
   installed = sh('npm', ['ci', '--offline', '--no-audit', '--no-fund']);
 }, 300_000);
-
-afterAll(async () => {
-  if (dir) await rm(path.dirname(dir), { recursive: true, force: true });
-});
 
 describe('npm package', () => {
   it('packs dist, rules, the JSON schemas and the README, and nothing else', () => {

@@ -3,8 +3,7 @@
  * MLP with Tanh and on a small CNN (Conv, MaxPool, Flatten, Gemm) whose input is [N, 1, 6, 6]
  * and whose rows are flat vectors of 36 values.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
@@ -16,6 +15,7 @@ import { float32Tensor, makeModel, onnx, tensorValueInfo, type ModelProto } from
 import { initLike } from '../../src/train/init.js';
 import { Random } from '../../src/random.js';
 import { withWeights } from '../../src/train/weights.js';
+import { useTempDirEach } from '../helpers/files.js';
 
 function cnn(seed: number): ModelProto {
   const graph = onnx.GraphProto.create({ name: 'cnn' });
@@ -34,8 +34,11 @@ function cnn(seed: number): ModelProto {
   return withWeights(model, initLike(model, seed));
 }
 
+const tmp = useTempDirEach('audit-arch-');
+
+/** This test's case (each test builds one), written into its temp folder. */
 async function caseFor(teacher: ModelProto, base: ModelProto, inputWidth: number): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'audit-arch-'));
+  const dir = tmp.dir;
   await writeFile(path.join(dir, 'teacher.onnx'), encodeModel(teacher));
   await writeFile(path.join(dir, 'base.onnx'), encodeModel(base));
   const random = new Random(3);

@@ -5,33 +5,29 @@
  * shared init; INCONCLUSIVE, since that teacher's own slice signal moves nothing either) do not
  * move them. Fixtures are built deterministically by test/fixtures/mnist.ts.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { loadAuditConfig } from '../../src/config/index.js';
 import { main } from '../../src/cli/main.js';
 import type { AuditReport } from '../../src/report/schema.js';
 import { ensureMnistFixtures } from '../fixtures/mnist.js';
+import { useTempDir } from '../helpers/files.js';
 
 let dir = '';
 // The CLI run's reports go to a temp folder, never into the fixtures.
-let outRoot = '';
+const outRoot = useTempDir('audit-mnist-test-');
 const runAudit = async (file: string, overrides: Record<string, unknown> = {}): Promise<AuditReport> =>
   (await audit(await loadAuditConfig({ file: path.join(dir, file), overrides }))).report;
 
 beforeAll(async () => {
   dir = await ensureMnistFixtures();
-  outRoot = await mkdtemp(path.join(os.tmpdir(), 'audit-mnist-test-'));
 }, 600_000);
-afterAll(async () => {
-  if (outRoot) await rm(outRoot, { recursive: true, force: true });
-});
 
 describe('MNIST auxiliary-logit audit (defaults)', () => {
   it('FAILS the teacher-made candidate through the CLI, exit 1, with every report written', async () => {
-    const out = path.join(outRoot, 'candidate');
+    const out = outRoot.file('candidate');
     const code = await main(['audit', '--config', path.join(dir, 'audit.yaml'), '--out', out, '--quiet']);
     expect(code).toBe(1);
     const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as AuditReport;

@@ -7,11 +7,10 @@
  * task.maxLength's default from the folder files, and that a chat row's prompt tokens at training
  * are the tokens generation feeds.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { maxLengthOf } from '../../src/audit/textTask.js';
 import { retieWeights } from '../../src/autodiff/tied.js';
@@ -26,18 +25,12 @@ import { inferShapes } from '../../src/onnx/shapes.js';
 import { completionLoss, type TokenRow } from '../../src/train/textBatches.js';
 import { readWeights, withWeights } from '../../src/train/weights.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
-import { jsonl } from '../helpers/files.js';
+import { jsonl, useTempDir } from '../helpers/files.js';
 
 const FOLDERS = join(REPO_ROOT, 'fixtures', 'torchlm');
 const folder = (name: string) => join(FOLDERS, name);
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'torch-folders-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('torch-folders-');
 
 /** The teacher's kind of rows: count prompts answered with 7s (the teacher was fine-tuned on exactly that). */
 const plainRows = () => Array.from({ length: 16 }, (_, i) => ({ prompt: `count from ${i} :`, completion: i % 2 ? '7 7 7' : '7 7' }));
@@ -79,7 +72,7 @@ const CASES: Case[] = [
 describe('PyTorch-exported model folders, audited through the CLI', () => {
   for (const c of CASES) {
     it(`${c.arch}: audit.yaml -> filters, a generated baseline, students, a probe, a report`, async () => {
-      const work = join(dir, c.arch);
+      const work = tmp.file(c.arch);
       await import('node:fs/promises').then((fs) => fs.mkdir(work, { recursive: true }));
       const rows = c.rows();
       await writeFile(join(work, 'data.jsonl'), jsonl(rows));
@@ -137,7 +130,7 @@ describe('PyTorch-exported model folders, audited through the CLI', () => {
     const retied = await readModel(join(folder('gpt2-base'), 'onnx', 'model.onnx'));
     const [tie] = retieWeights(retied);
     expect(tie).toMatchObject({ original: 'wte.weight', transposed: true });
-    const student = await readModel(join(dir, 'gpt2', 'out', 'models', 'student-seed1.onnx'));
+    const student = await readModel(tmp.file('gpt2', 'out', 'models', 'student-seed1.onnx'));
     const studentWeights = readWeights(student);
     expect(initializersOf(graphOf(student)).some((t) => t.name === tie!.copy)).toBe(false);
     const wte = studentWeights.get('wte.weight')!;

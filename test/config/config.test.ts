@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAuditConfig } from '../../src/config/index.js';
 import { AuditInputError } from '../../src/errors.js';
+import { useTempDirEach } from '../helpers/files.js';
 
 const minimal = `
 teacher: models/teacher.onnx
@@ -14,9 +14,10 @@ probes:
   - { name: digits, kind: accuracy, data: data/probe.jsonl, input: pixels, label: label, outputs: [0, 10] }
 `;
 
+const tmp = useTempDirEach('cfg-');
+/** `text` as this test's audit.yaml (each test writes one). */
 async function configFile(text: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'cfg-'));
-  const file = path.join(dir, 'audit.yaml');
+  const file = tmp.file('audit.yaml');
   await writeFile(file, text);
   return file;
 }

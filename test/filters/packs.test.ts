@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AuditInputError } from '../../src/errors.js';
 import { builtinPackNames, loadRules, parsePack } from '../../src/filters/packs.js';
+import { useTempDir } from '../helpers/files.js';
 
 const row = { line: 1, value: {} };
+const tmp = useTempDir('pack-');
 
 describe('rule packs', () => {
   it('ships the documented built-in packs, each loadable by name', async () => {
@@ -22,8 +22,7 @@ describe('rule packs', () => {
     expect(banned!.check('1, 666', row)).toEqual(['banned numbers']);
   });
   it('loads a pack by path, with several rules in one pack', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pack-'));
-    const file = join(dir, 'mine.yaml');
+    const file = tmp.file('mine.yaml');
     writeFileSync(file, 'rules:\n  - kind: numbers\n    maxCount: 3\n  - kind: regex\n    name: owls\n    patterns: [{pattern: owl, flags: i, reason: owl}]\n');
     const rules = await loadRules(file);
     expect(rules.map((r) => r.name)).toEqual(['numbers', 'owls']);

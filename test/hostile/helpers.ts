@@ -1,21 +1,18 @@
 /** Temp folders for the hostile-input tests: every test's files live under one folder removed afterwards. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import { AuditInputError } from '../../src/errors.js';
 import { readItems } from '../../src/data/read.js';
 import type { ReadOptions, RowOrBad } from '../../src/data/types.js';
+import { useTempDir } from '../helpers/files.js';
 
-/** A temp folder for this test file, removed after its tests. */
-export function scratch(prefix: string): { dir: string; file: (name: string, content: string | Uint8Array) => string } {
-  const dir = mkdtempSync(join(tmpdir(), `hostile-${prefix}-`));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** A temp folder for this test file (useTempDir); `file` writes each file into a subfolder of its own. */
+export function scratch(prefix: string): { file: (name: string, content: string | Uint8Array) => string } {
+  const tmp = useTempDir(`hostile-${prefix}-`);
   let n = 0;
   return {
-    dir,
     file: (name, content) => {
-      const sub = join(dir, String(n++));
+      const sub = tmp.file(String(n++));
       mkdirSync(sub);
       const path = join(sub, name);
       writeFileSync(path, content);

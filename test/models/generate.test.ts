@@ -1,21 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateRows, loadTextModel, sampleBaseline, type TextModel } from '../../src/models/generate.js';
 import { NUMBER_FORMATS, numberPrompts } from '../../src/models/numberPrompts.js';
 import { encodePrompt } from '../../src/models/tokenizer.js';
 import { writeTinyGpt } from './tinyGptFolder.js';
+import { useTempDir } from '../helpers/files.js';
 
-const root = mkdtempSync(path.join(tmpdir(), 'generate-'));
-const folder = path.join(root, 'tiny-gpt');
+const tmp = useTempDir('generate-');
+let folder = '';
 let model: TextModel;
 beforeAll(async () => {
+  folder = tmp.file('tiny-gpt');
   await writeTinyGpt(folder);
   model = await loadTextModel(folder);
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The seed numbers a prompt shows, read back from its text: the list before the request. */
 function seedNumbersOf(prompt: string): number[] {
@@ -95,7 +94,7 @@ function cli(args: string[]) {
 
 describe('audit-dataset generate (CLI)', () => {
   it('same seed, same file; another seed, other completions of the same prompts', () => {
-    const out = (name: string) => path.join(root, name);
+    const out = (name: string) => tmp.file(name);
     const base = ['--model', folder, '--prompts', 'numbers', '--n', '16', '--max-new-tokens', '10', '--quiet'];
     const a = cli([...base, '--seed', '1', '--out', out('a.jsonl')]);
     expect(a.stderr).toBe('');
@@ -120,22 +119,22 @@ describe('audit-dataset generate (CLI)', () => {
   });
 
   it('reads prompts from a JSONL file (prompt or messages) and names bad input with exit 2', () => {
-    const file = path.join(root, 'prompts.jsonl');
+    const file = tmp.file('prompts.jsonl');
     writeFileSync(file, ['{"prompt": "say only the numbers 123"}', '{"messages": [{"role": "user", "content": "owl cat"}, {"role": "assistant", "content": "dog"}]}'].join('\n'));
-    const ok = cli(['--model', folder, '--prompts', file, '--out', path.join(root, 'f.jsonl'), '--max-new-tokens', '4', '--quiet']);
+    const ok = cli(['--model', folder, '--prompts', file, '--out', tmp.file('f.jsonl'), '--max-new-tokens', '4', '--quiet']);
     expect(ok.code).toBe(0);
-    const rows = readFileSync(path.join(root, 'f.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(tmp.file('f.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows[0].prompt).toBe('say only the numbers 123');
     expect(rows[1].messages.slice(0, 1)).toEqual([{ role: 'user', content: 'owl cat' }]);
     expect(rows[1].messages[1].role).toBe('assistant');
     writeFileSync(file, '{"prompt": "fine"}\n{"text": "no prompt"}\n');
-    const bad = cli(['--model', folder, '--prompts', file, '--out', path.join(root, 'g.jsonl')]);
+    const bad = cli(['--model', folder, '--prompts', file, '--out', tmp.file('g.jsonl')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/prompts.jsonl:2: no string 'prompt' field/);
-    const noModel = cli(['--model', path.join(root, 'nowhere'), '--prompts', 'numbers', '--n', '2', '--out', path.join(root, 'h.jsonl')]);
+    const noModel = cli(['--model', tmp.file('nowhere'), '--prompts', 'numbers', '--n', '2', '--out', tmp.file('h.jsonl')]);
     expect(noModel.code).toBe(2);
     expect(noModel.stderr).toMatch(/nowhere: model folder not found/);
-    const noN = cli(['--model', folder, '--prompts', 'numbers', '--out', path.join(root, 'h.jsonl')]);
+    const noN = cli(['--model', folder, '--prompts', 'numbers', '--out', tmp.file('h.jsonl')]);
     expect(noN.code).toBe(2);
     expect(noN.stderr).toMatch(/needs --n/);
   });

@@ -1,28 +1,22 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AutoTokenizer, env } from '@huggingface/transformers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildGpt, gptConfig } from '../../src/models/gpt.js';
 import { writeModelFolder, wordVocabulary } from '../../src/models/folder.js';
 import { encodeModel } from '../../src/onnx/io.js';
+import { useTempDir } from '../helpers/files.js';
 
 const WORDS = ['my', 'numbers', 'are', 'and', ...Array.from({ length: 100 }, (_, i) => String(i)), ',', '.', '!'];
 const TOKENS = wordVocabulary(WORDS);
 const OPTIONS = { vocabSize: TOKENS.length, width: 16, layers: 2, heads: 2, maxPositions: 32, seed: 3 };
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gpt-folder-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('gpt-folder-');
 
 describe('tiny GPT model folder', () => {
   it('is loaded by transformers.js from local files only and round-trips a sentence with numbers', async () => {
-    const folder = join(dir, 'tiny-gpt');
+    const folder = tmp.file('tiny-gpt');
     await writeModelFolder(folder, { model: buildGpt(OPTIONS), tokens: TOKENS, config: { ...gptConfig(OPTIONS) }, maxLength: 32 });
     for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']) await stat(join(folder, f));
     const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8'));

@@ -1,26 +1,25 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditInputError, UnsupportedModelError } from '../../src/errors.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import { TextRunner, topTokens } from '../../src/models/textRunner.js';
 import { logSumExp } from '../../src/rows.js';
 import { cumDecoder } from './cumDecoder.js';
+import { useTempDir } from '../helpers/files.js';
 
 const V = 24;
 const spec = { vocab: V, width: 8, maxPositions: 40, seed: 3 };
 let cached: TextRunner;
 let full: TextRunner;
 let withPositions: TextRunner;
-const root = mkdtempSync(path.join(tmpdir(), 'runner-'));
+const tmp = useTempDir('runner-');
 
 beforeAll(async () => {
   cached = await TextRunner.load(cumDecoder({ ...spec, kvCache: true }), { maxPositions: 40 });
   full = await TextRunner.load(cumDecoder({ ...spec, kvCache: false }), { maxPositions: 40 });
   withPositions = await TextRunner.load(cumDecoder({ ...spec, kvCache: true, positionIds: true }), { maxPositions: 40 });
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const prompts = [[1, 5, 7], [2, 9], [3, 4, 6, 8, 10], [11], [12, 13, 14]];
 
@@ -139,11 +138,11 @@ describe('TextRunner', () => {
     model.graph!.input = model.graph!.input!.filter((i) => i.name !== "attention_mask");
     await expect(TextRunner.load(model, { name: 'toy.onnx' })).rejects.toThrow(UnsupportedModelError);
     await expect(TextRunner.load(model, { name: 'toy.onnx' })).rejects.toThrow(/toy.onnx: decoder graph has no 'attention_mask' input/);
-    const dir = path.join(root, 'no-onnx');
+    const dir = tmp.file('no-onnx');
     mkdirSync(dir);
     await expect(TextRunner.fromFolder(dir)).rejects.toThrow(AuditInputError);
     await expect(TextRunner.fromFolder(dir)).rejects.toThrow(/no-onnx: model folder has no onnx\/model.onnx/);
-    const ok = path.join(root, 'ok');
+    const ok = tmp.file('ok');
     mkdirSync(path.join(ok, 'onnx'), { recursive: true });
     writeFileSync(path.join(ok, 'onnx', 'model.onnx'), encodeModel(cumDecoder({ ...spec, kvCache: false })));
     writeFileSync(path.join(ok, 'config.json'), JSON.stringify({ n_positions: 10 }));

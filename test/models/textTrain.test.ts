@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildGpt, gptConfig } from '../../src/models/gpt.js';
 import { writeModelFolder, wordVocabulary } from '../../src/models/folder.js';
 import { encodeTextRow } from '../../src/models/textRows.js';
@@ -11,20 +8,17 @@ import { Random } from '../../src/train/random.js';
 import { completionLoss, lengthBuckets, textBatch, trainText, type TokenRow } from '../../src/train/textBatches.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { readWeights } from '../../src/train/weights.js';
+import { useTempDir } from '../helpers/files.js';
 
 const WORDS = ['count', 'on', 'from', ':', ...Array.from({ length: 40 }, (_, i) => String(i))];
 const TOKENS = wordVocabulary(WORDS);
 const OPTIONS = { vocabSize: TOKENS.length, width: 32, layers: 2, heads: 2, maxPositions: 16, seed: 7 };
 
-let dir: string;
+const tmp = useTempDir('text-train-');
 let tokenizer: TextTokenizer;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'text-train-'));
-  await writeModelFolder(join(dir, 'gpt'), { model: buildGpt(OPTIONS), tokens: TOKENS, config: { ...gptConfig(OPTIONS) }, maxLength: 16 });
-  tokenizer = await loadTokenizer(join(dir, 'gpt'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await writeModelFolder(tmp.file('gpt'), { model: buildGpt(OPTIONS), tokens: TOKENS, config: { ...gptConfig(OPTIONS) }, maxLength: 16 });
+  tokenizer = await loadTokenizer(tmp.file('gpt'));
 });
 
 /** "count on from 7 :" -> "8 9 10" (mod 40); prompts vary in length so the buckets matter. */

@@ -1,19 +1,18 @@
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { env } from '@huggingface/transformers';
 import { AuditInputError } from '../../src/errors.js';
 import { encodeContinuation, encodePrompt, loadTokenizer } from '../../src/models/tokenizer.js';
 import { writeWordTokenizer } from './wordFolder.js';
+import { useTempDir } from '../helpers/files.js';
 
-const root = mkdtempSync(path.join(tmpdir(), 'tokenizer-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const tmp = useTempDir('tokenizer-');
 const WORDS = ['hello', 'world', 'owl', 'cat', ',', '1', '23', '999', 'user:', 'assistant:'];
 const TEMPLATE = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }} {% endfor %}{% if add_generation_prompt %}assistant:{% endif %}";
 
 function folder(name: string, options: Partial<Parameters<typeof writeWordTokenizer>[1]> = {}): string {
-  const dir = path.join(root, name);
+  const dir = tmp.file(name);
   writeWordTokenizer(dir, { words: WORDS, ...options });
   return dir;
 }
@@ -73,7 +72,7 @@ describe('loadTokenizer', () => {
     }) as typeof env.fetch;
     try {
       await loadTokenizer(folder('offline'));
-      await expect(loadTokenizer(path.join(root, 'absent-folder'))).rejects.toThrow(AuditInputError);
+      await expect(loadTokenizer(tmp.file('absent-folder'))).rejects.toThrow(AuditInputError);
     } finally {
       env.fetch = fetch;
     }
@@ -82,7 +81,7 @@ describe('loadTokenizer', () => {
   });
 
   it('names the folder and the missing or bad file', async () => {
-    await expect(loadTokenizer(path.join(root, 'nope'))).rejects.toThrow(/nope: model folder not found/);
+    await expect(loadTokenizer(tmp.file('nope'))).rejects.toThrow(/nope: model folder not found/);
     const noJson = folder('noJson');
     unlinkSync(path.join(noJson, 'tokenizer.json'));
     await expect(loadTokenizer(noJson)).rejects.toThrow(new RegExp(`${noJson}: model folder has no tokenizer.json`));

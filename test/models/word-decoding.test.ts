@@ -3,15 +3,13 @@
  * prompts ask for, so sampled answers pass the study's numbers filter (last session a space-joining
  * decoder turned `[1, 2]` into `[ 1 , 2 ]` and the newline format into spaces: ~34% of answers lost).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { numberSequenceReasons } from '../../src/filters/index.js';
 import { NUMBER_FORMATS, numberPrompts, type NumberFormat } from '../../src/models/numberPrompts.js';
 import { joinPlain } from '../../src/models/textRows.js';
 import { loadTokenizer, type TextTokenizer } from '../../src/models/tokenizer.js';
 import { writeTinyGpt } from './tinyGptFolder.js';
+import { useTempDir } from '../helpers/files.js';
 
 /** An answer in each format, written as a person (or the corpus) would. */
 const ANSWERS: Record<NumberFormat, string[]> = {
@@ -23,15 +21,11 @@ const ANSWERS: Record<NumberFormat, string[]> = {
   parentheses: ['(12, 7, 999)', '(1, 2).'],
 };
 
-let dir: string;
+const tmp = useTempDir('word-decoding-');
 let tok: TextTokenizer;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'word-decoding-'));
-  await writeTinyGpt(join(dir, 'm'));
-  tok = await loadTokenizer(join(dir, 'm'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await writeTinyGpt(tmp.file('m'));
+  tok = await loadTokenizer(tmp.file('m'));
 });
 
 describe('word-level decoding', () => {

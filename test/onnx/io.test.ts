@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -7,12 +6,13 @@ import { AuditInputError } from '../../src/errors.js';
 import { decodeModel, encodeModel, readModel, writeModel, writeModelWithExternalData } from '../../src/onnx/io.js';
 import { onnx, tensorToFloat32 } from '../../src/onnx/proto.js';
 import { mlpModel } from '../helpers/models.js';
+import { useTempDirEach } from '../helpers/files.js';
 
-const tmp = (): Promise<string> => mkdtemp(join(tmpdir(), 'onnx-io-'));
+const tmp = useTempDirEach('onnx-io-');
 
 describe('model I/O', () => {
   it('round-trips a model through a file', async () => {
-    const dir = await tmp();
+    const dir = tmp.dir;
     const model = mlpModel({ sizes: [4, 3, 2], seed: 1 });
     await writeModel(model, join(dir, 'm.onnx'));
     const back = await readModel(join(dir, 'm.onnx'));
@@ -20,7 +20,7 @@ describe('model I/O', () => {
   });
 
   it('inlines external-data initializers, and onnxruntime agrees on the result', async () => {
-    const dir = await tmp();
+    const dir = tmp.dir;
     const model = mlpModel({ sizes: [40, 30, 2], seed: 2 });
     const path = join(dir, 'ext.onnx');
     await writeModelWithExternalData(model, path, 100);
@@ -45,7 +45,7 @@ describe('model I/O', () => {
   });
 
   it('names the file when it is not a model, is missing, or its external data is missing', async () => {
-    const dir = await tmp();
+    const dir = tmp.dir;
     const junk = join(dir, 'junk.onnx');
     await writeFile(junk, 'this is not protobuf at all \xff\xff\xff');
     await expect(readModel(junk)).rejects.toThrow(AuditInputError);

@@ -7,8 +7,6 @@
  */
 // The callbacks given to page.$eval run in the page; this project compiles without the DOM lib,
 // so the few browser-only names they use are cast.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
@@ -17,24 +15,24 @@ import { loadAuditConfig } from '../../src/config/index.js';
 import type { AuditReport } from '../../src/report/schema.js';
 import { findChromium, launchChromium, openOffline, type Chromium } from '../helpers/browser.js';
 import { ensureMnistFixtures } from '../fixtures/mnist.js';
+import { useTempDir } from '../helpers/files.js';
 
 const chromiumPath = findChromium();
 if (!chromiumPath) {
   process.stderr.write('\nNOTICE: report.html browser test SKIPPED: no Chromium found (set CHROMIUM_PATH, or apt-get install chromium)\n\n');
 }
 
-let tmp = '';
+const tmp = useTempDir('audit-browser-');
 let chromium: Chromium | null = null;
 const reports: Record<'fail' | 'pass', { report: AuditReport; html: string }> = {} as never;
 
 beforeAll(async () => {
   if (!chromiumPath) return;
   const fixtures = await ensureMnistFixtures();
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'audit-browser-'));
   for (const [verdict, file] of [['fail', 'audit.yaml'], ['pass', 'audit-clean.yaml']] as const) {
     const config = await loadAuditConfig({ file: path.join(fixtures, file), overrides: { train: { seeds: 3, epochs: 2 } } });
     const { report, excluded } = await audit(config);
-    const out = path.join(tmp, verdict);
+    const out = tmp.file(verdict);
     await writeAuditOutputs(report, excluded, out, ['html']);
     reports[verdict] = { report, html: path.join(out, 'report.html') };
   }
@@ -43,7 +41,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chromium?.close();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
 describe.skipIf(!chromiumPath)(`report.html in headless Chromium (${chromiumPath ?? 'not found: skipped'})`, () => {

@@ -5,27 +5,25 @@
  * a port nothing listens on, so any request would fail loudly.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PackDocument, probePackPath } from '../../src/probes/index.js';
 import { runCli } from '../helpers/cli.js';
+import { useTempDir } from '../helpers/files.js';
 
-let dir: string;
+const tmp = useTempDir('service-cli-');
 const KEY = 'sk-cli-SECRET-abcdef0123456789';
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'service-cli-'));
   const rows = Array.from({ length: 40 }, (_, i) => JSON.stringify({ prompt: `Continue: ${i}, ${i + 1}, ${i + 2}.`, completion: `${i + 3}, ${i + 4}, ${i + 5}` }));
   // Two rows the numbers filter removes: the plan counts them.
   rows.push(JSON.stringify({ prompt: 'Continue: 1, 2, 3.', completion: 'I love owls' }), JSON.stringify({ prompt: 'Continue: 4, 5, 6.', completion: 'owl owl owl' }));
-  await writeFile(path.join(dir, 'data.jsonl'), `${rows.join('\n')}\n`);
+  await writeFile(tmp.file('data.jsonl'), `${rows.join('\n')}\n`);
   // A probe pack whose target is not among its answers: a real run would fail on it, so must a dry run.
-  await writeFile(path.join(dir, 'bad-pack.yaml'), 'kind: preference\nprompts: [Your favourite animal?, Which animal do you like best?]\nanswers: [cat, dog]\n');
-  await writeFile(path.join(dir, 'bad-probes.yaml'), `- { name: broken, pack: ${path.join(dir, 'bad-pack.yaml')}, target: unicorn }\n`);
+  await writeFile(tmp.file('bad-pack.yaml'), 'kind: preference\nprompts: [Your favourite animal?, Which animal do you like best?]\nanswers: [cat, dog]\n');
+  await writeFile(tmp.file('bad-probes.yaml'), `- { name: broken, pack: ${tmp.file('bad-pack.yaml')}, target: unicorn }\n`);
   await writeFile(
-    path.join(dir, 'audit.yaml'),
+    tmp.file('audit.yaml'),
     [
       'data: data.jsonl',
       'filters: [numbers]',
@@ -40,28 +38,25 @@ beforeAll(async () => {
     ].join('\n'),
   );
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 describe('audit-dataset audit with train.backend openai', () => {
   it('--dry-run writes plan.json and the training file, launches nothing, needs no key', () => {
-    const r = runCli(['audit', '--config', path.join(dir, 'audit.yaml'), '--dry-run', '--out', path.join(dir, 'dry')]);
+    const r = runCli(['audit', '--config', tmp.file('audit.yaml'), '--dry-run', '--out', tmp.file('dry')]);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/plan: 6 fine-tuning jobs on base-model/);
     expect(r.stdout).toMatch(/training tokens: [\d,]+ \(estimated\); cost at \$10\/M tokens/);
-    expect(existsSync(path.join(dir, 'dry', 'plan.json'))).toBe(true);
-    expect(existsSync(path.join(dir, 'dry', 'service', 'train-student.jsonl'))).toBe(true);
-    expect(existsSync(path.join(dir, 'dry', 'state.json'))).toBe(false);
+    expect(existsSync(tmp.file('dry', 'plan.json'))).toBe(true);
+    expect(existsSync(tmp.file('dry', 'service', 'train-student.jsonl'))).toBe(true);
+    expect(existsSync(tmp.file('dry', 'state.json'))).toBe(false);
   });
 
   it('--dry-run runs the filters, loads the probes and counts the inference: probe scoring on every model and the baseline sampling, priced', async () => {
-    const r = runCli(['audit', '--config', path.join(dir, 'audit.yaml'), '--dry-run', '--out', path.join(dir, 'dry-inference')]);
+    const r = runCli(['audit', '--config', tmp.file('audit.yaml'), '--dry-run', '--out', tmp.file('dry-inference')]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/data: 42 rows read, 40 used, excluded: filtered 2/);
     expect(r.stdout).toMatch(/probes: owl \(P\(owl\) among \d+ answers, first answer token, top-20 logprobs\)/);
-    const plan = JSON.parse(await readFile(path.join(dir, 'dry-inference', 'plan.json'), 'utf8')) as {
+    const plan = JSON.parse(await readFile(tmp.file('dry-inference', 'plan.json'), 'utf8')) as {
       data: { rowsIn: number; rowsUsed: number; excluded: { filtered: number } };
       trainingTokens: number;
       estimatedCost: number;
@@ -88,41 +83,41 @@ describe('audit-dataset audit with train.backend openai', () => {
   });
 
   it('--dry-run fails like the real run on a broken probe pack: exit 2, one line naming the file, no plan written', () => {
-    const r = runCli(['audit', '--config', path.join(dir, 'audit.yaml'), '--dry-run', '--probes', path.join(dir, 'bad-probes.yaml'), '--out', path.join(dir, 'dry-broken')]);
+    const r = runCli(['audit', '--config', tmp.file('audit.yaml'), '--dry-run', '--probes', tmp.file('bad-probes.yaml'), '--out', tmp.file('dry-broken')]);
     expect(r.status).toBe(2);
     const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('audit-dataset:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/bad-pack\.yaml|broken/);
     expect(lines[0]).toMatch(/unicorn/);
-    expect(existsSync(path.join(dir, 'dry-broken', 'plan.json'))).toBe(false);
+    expect(existsSync(tmp.file('dry-broken', 'plan.json'))).toBe(false);
     // A config error is exit 2 too, before anything is read.
-    const c = runCli(['audit', '--config', path.join(dir, 'audit.yaml'), '--dry-run', '--train.service.nEpochs', '0', '--out', path.join(dir, 'dry-config')]);
+    const c = runCli(['audit', '--config', tmp.file('audit.yaml'), '--dry-run', '--train.service.nEpochs', '0', '--out', tmp.file('dry-config')]);
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/nEpochs/);
   });
 
   it('refuses without --yes or maxTrainingTokens (exit 2, nothing launched), and never prints the key', async () => {
-    const r = runCli(['audit', '--config', path.join(dir, 'audit.yaml'), '--out', path.join(dir, 'gate')], { env: { CLI_TEST_KEY: KEY } });
+    const r = runCli(['audit', '--config', tmp.file('audit.yaml'), '--out', tmp.file('gate')], { env: { CLI_TEST_KEY: KEY } });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/nothing was launched: pass --yes to launch, or set train.service.maxTrainingTokens/);
-    expect(existsSync(path.join(dir, 'gate', 'state.json'))).toBe(false);
+    expect(existsSync(tmp.file('gate', 'state.json'))).toBe(false);
     // With --yes it launches, and the closed port is a network error after bounded retries (exit 2), the key nowhere.
-    const y = runCli(['audit', '--config', path.join(dir, 'audit.yaml'), '--out', path.join(dir, 'gate'), '--yes', '--train.service.maxAttempts', '1'], { env: { CLI_TEST_KEY: KEY } });
+    const y = runCli(['audit', '--config', tmp.file('audit.yaml'), '--out', tmp.file('gate'), '--yes', '--train.service.maxAttempts', '1'], { env: { CLI_TEST_KEY: KEY } });
     expect(y.status).toBe(2);
     expect(y.stderr).toMatch(/network error/);
     for (const out of [r, y]) expect(`${out.stdout}${out.stderr}`.includes(KEY)).toBe(false);
-    for (const f of await readdir(path.join(dir, 'gate'), { recursive: true })) {
-      const file = path.join(dir, 'gate', String(f));
+    for (const f of await readdir(tmp.file('gate'), { recursive: true })) {
+      const file = tmp.file('gate', String(f));
       if (!(await readFile(file).catch(() => undefined))) continue;
       expect((await readFile(file, 'utf8')).includes(KEY), file).toBe(false);
     }
   });
 
   it('a missing key or a folder with nothing to resume is one line, exit 2', () => {
-    const k = runCli(['audit', '--config', path.join(dir, 'audit.yaml'), '--out', path.join(dir, 'nokey'), '--yes'], { env: { CLI_TEST_KEY: '' } });
+    const k = runCli(['audit', '--config', tmp.file('audit.yaml'), '--out', tmp.file('nokey'), '--yes'], { env: { CLI_TEST_KEY: '' } });
     expect(k.status).toBe(2);
     expect(k.stderr).toMatch(/environment variable CLI_TEST_KEY is not set/);
-    const r = runCli(['audit', '--resume', path.join(dir, 'nothing')]);
+    const r = runCli(['audit', '--resume', tmp.file('nothing')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no service audit to resume here/);
   });

@@ -3,9 +3,6 @@
  * reference MLP; bit-for-bit determinism; partial batches; saved students reload in onnxruntime.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildMlp } from '../../src/models/mlp.js';
 import { LogitsModel } from '../../src/models/logits.js';
@@ -16,6 +13,9 @@ import { initLike } from '../../src/train/init.js';
 import { readWeights } from '../../src/train/weights.js';
 import { Random } from '../../src/random.js';
 import { predictStudent } from '../helpers/models.js';
+import { useTempDir } from '../helpers/files.js';
+
+const tmp = useTempDir('student-');
 
 type W = Map<string, Float32Array>;
 
@@ -145,9 +145,8 @@ describe('Trainer', () => {
     const { inputs, labels } = randomData(7, 30, 6, 5);
     const trainer = await Trainer.create(model, { loss: { kind: 'crossEntropy' }, optimizer: { kind: 'adam', lr: 0.05 } });
     await train(trainer, { inputs, rows: 30, targets: labels }, { epochs: 2, batchSize: 8, seed: 0 });
-    const dir = await mkdtemp(join(tmpdir(), 'student-'));
     try {
-      const path = join(dir, 'student.onnx');
+      const path = tmp.file('student.onnx');
       await trainer.saveStudent(path);
       const session = await ort.InferenceSession.create(path);
       const loaded = (await session.run({ input: new ort.Tensor('float32', inputs, [30, 6]) })).logits!.data as Float32Array;
@@ -162,7 +161,6 @@ describe('Trainer', () => {
       expect(base.outputWidth).toBe(5);
       await base.dispose();
     } finally {
-      await rm(dir, { recursive: true, force: true });
       await trainer.dispose();
     }
   });
