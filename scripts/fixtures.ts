@@ -9,6 +9,7 @@ import { ensureMnistFixtures } from '../test/fixtures/mnist.js';
 import { ensureTinyLmFixtures } from '../test/fixtures/tinylm/index.js';
 
 export { ensureMnistFixtures, MNIST_FIXTURE_DIR } from '../test/fixtures/mnist.js';
+export { ensureTinyLmFixtures } from '../test/fixtures/tinylm/index.js';
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const log = (line: string) => process.stdout.write(`${line}\n`);
