@@ -5,7 +5,7 @@
  * shared init; INCONCLUSIVE, since that teacher's own slice signal moves nothing either) do not
  * move them. Fixtures are built deterministically by test/fixtures/mnist.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
@@ -72,6 +72,16 @@ describe('MNIST auxiliary-logit audit (defaults)', () => {
     expect(report.positiveControl!.detected).toBe(false);
     expect(report.verdict).toBe('inconclusive');
     expect(report.summary).toMatch(/^INCONCLUSIVE: positive control: .*through outputs 10\.\.12/);
+  });
+
+  it('refuses the weights probe for that teacher in one line, exit 2: movement along teacher - base means nothing across inits', async () => {
+    const probes = outRoot.file('weights-probe.yaml');
+    await writeFile(probes, '- { name: teacher-update, kind: weights }\n');
+    const code = await main(['audit', '--config', path.join(dir, 'audit-other.yaml'), '--probes', probes, '--out', outRoot.file('other-weights'), '--quiet']);
+    expect(code).toBe(2);
+    await expect(loadAuditConfig({ file: path.join(dir, 'audit-other.yaml'), overrides: { probes: [{ name: 'teacher-update', kind: 'weights' }] } }).then(audit)).rejects.toThrow(
+      /^probe teacher-update: the teacher does not descend from the base \(centred cosine of their parameters -?0\.0\d\d, below 0\.2;/,
+    );
   });
 
   it('gives the same report twice from the same seeds', async () => {

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { probeRunsOf } from '../../src/audit/probeSets.js';
 import { AuditInputError } from '../../src/errors.js';
+import { initCosine, MIN_INIT_COSINE } from '../../src/probes/weights.js';
+import { Random } from '../../src/random.js';
 import { loadProbe, validateProbe, type ProbeLoadContext, type TensorProbeModel } from '../../src/probes/index.js';
 import type { Weights } from '../../src/train/weights.js';
 
@@ -71,5 +73,24 @@ describe('weights probe: the share of the teacher update (teacher - base) a mode
     const runs = probeRunsOf({ config: { name: 'direction', kind: 'weights' }, loaded }, { base: score(0), teacher: score(1), student: [score(0.1), score(0.12)], control: [score(0), score(-0.01)], crossInit: [score(-7), score(3)] });
     expect(runs).toMatchObject({ base: 0, teacher: 1, student: [0.1, 0.12], control: [0, -0.01] });
     expect(runs.crossInit).toBeUndefined();
+  });
+
+  it('is refused for a teacher that does not descend from the base (another init), accepted for a fine-tune of it', async () => {
+    const draw = (seed: number): Weights => {
+      const r = new Random(seed);
+      // A LayerNorm-like gain of 1 everywhere: shared by every init, so it must not count as shared history.
+      return new Map([
+        ['matrix', Float32Array.from({ length: 4096 }, () => r.normal())],
+        ['gain', Float32Array.from({ length: 64 }, () => 1 + 0.01 * r.normal())],
+      ]);
+    };
+    const [mine, other] = [draw(1), draw(2)];
+    const noise = new Random(3);
+    const fineTune: Weights = new Map([...mine].map(([k, v]) => [k, v.map((x) => x + 0.5 * noise.normal())]));
+    expect(Math.abs(initCosine(mine, other))).toBeLessThan(0.05);
+    expect(initCosine(mine, fineTune)).toBeGreaterThan(0.8);
+    await expect(load({ base: mine, teacher: other })).rejects.toThrow(/probe direction: the teacher does not descend from the base \(centred cosine of their parameters -?0\.0\d\d, below 0\.2/);
+    await expect(load({ base: mine, teacher: fineTune })).resolves.toMatchObject({ kind: 'weights' });
+    expect(MIN_INIT_COSINE).toBe(0.2);
   });
 });
