@@ -130,8 +130,10 @@ export async function textRowSet(
         continue;
       }
       soft = targets.soft;
+      // Only the positions the row's own lists describe: the EOS position's hard target would put
+      // EOS into every position of a generated baseline's lists, which the candidate's never held.
       const support = (set.softTokens ??= new Set());
-      for (let i = 0; i < soft.ids.length; i++) if (soft.probs[i]! > 0) support.add(soft.ids[i]!);
+      for (let i = 0; i < targets.softPositions * soft.k; i++) if (soft.probs[i]! > 0) support.add(soft.ids[i]!);
       c.softPositions += targets.softPositions;
       c.hardPositions += targets.hardPositions;
       c.topK = Math.max(c.topK, soft.k);

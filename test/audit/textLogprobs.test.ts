@@ -9,12 +9,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import { validateConfig } from '../../src/config/index.js';
 import { generateRows, loadTextModel, type OpenAiLogprobs } from '../../src/models/generate.js';
+import { restrictTopLogprobs } from '../../src/models/logprobs.js';
 import { writeTextPair } from './textPair.js';
 import { jsonl, useTempDir } from '../helpers/files.js';
 
 const tmp = useTempDir('text-logprobs-');
 /** Tokens the good rows' top lists name. */
 let listTokens: Set<string>;
+let eosFreeTokens: Set<string>;
 const file = tmp.file;
 
 const INFINITE_MARK = -12345.125;
@@ -42,6 +44,11 @@ beforeAll(async () => {
   const good = rows.map((r) => ({ prompt: r.prompt as string, completion: r.completion, logprobs: r.logprobs! }));
   // Hostile rows built from good ones (of at least one token) so only the defect differs.
   listTokens = new Set(good.flatMap((r) => r.logprobs.content.flatMap((c) => c.top_logprobs.map((t) => t.token))));
+  // The same rows with lists that never name EOS (cut as the study's rows are cut to the format's
+  // tokens): only their hard EOS positions hold it.
+  const eosFree = good.filter((r) => r.logprobs.content.length > 0).map((r) => ({ ...r, logprobs: restrictTopLogprobs(r.logprobs, (t) => t !== '<eos>') }));
+  eosFreeTokens = new Set(eosFree.flatMap((r) => r.logprobs.content.flatMap((c) => c.top_logprobs.map((t) => t.token))));
+  await writeFile(file('eos-free.jsonl'), jsonl(eosFree));
   const donor = good.find((r) => r.logprobs.content.length >= 2)!;
   await writeFile(file('data.jsonl'), jsonl([...good, ...HOSTILE.map(([, make]) => make(donor))]).replaceAll(String(INFINITE_MARK), '-1e999'));
 });
@@ -93,6 +100,13 @@ describe('text audit with task.targets: logprobs', () => {
     const again = await audit(validateConfig(config(), 'test'));
     const strip = (r: typeof report) => JSON.stringify({ ...r, run: undefined });
     expect(strip(again.report)).toBe(strip(report));
+  });
+
+  it("cuts the baseline's lists to exactly the tokens the candidate's lists name: not EOS, which only its hard EOS positions hold", async () => {
+    const { report } = await audit(validateConfig(config({ data: file('eos-free.jsonl'), out: file('out-eos-free'), train: { ...config().train, epochs: 1 } }), 'test'));
+    expect(report.data.candidate.rowsUsed).toBeGreaterThanOrEqual(16);
+    expect(eosFreeTokens.has('<eos>')).toBe(false);
+    expect(report.data.candidate.text!.topListTokens).toBe(eosFreeTokens.size);
   });
 
   it('trains LoRA adapters on soft targets', async () => {
