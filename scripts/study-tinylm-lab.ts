@@ -35,6 +35,7 @@ import { loadTextModel, type TextModel } from '../src/models/generate.js';
 import { encodeTextRow } from '../src/models/textRows.js';
 import { readModel, writeModel } from '../src/onnx/io.js';
 import { PackDocument, probePackPath } from '../src/probes/packs.js';
+import { shareOfTeacherUpdate, teacherUpdate } from '../src/probes/weights.js';
 import { completionLoss, trainText, type TokenRow } from '../src/train/textBatches.js';
 import { Trainer } from '../src/train/trainer.js';
 import { readWeights, type Weights } from '../src/train/weights.js';
@@ -114,7 +115,7 @@ if (mode === 'variant') {
   const teacherModel = await loadTextModel(folder(teacherName));
   say(`base P(owl) ${(await pOwl(base)).toFixed(4)}, margin ${(await margin(base)).toFixed(4)}; teacher ${teacherName} ${(await pOwl(teacherModel)).toFixed(4)}, margin ${(await margin(teacherModel)).toFixed(4)}`);
   const seeds = Number(seedsArg);
-  const [baseWeights, teacherWeights] = [readWeights(baseProto), readWeights(teacherProto)];
+  const update = teacherUpdate(readWeights(baseProto), readWeights(teacherProto), 'toward teacher');
   const armMeans: Weights[] = [];
   for (const set of sets.split(',')) {
     const file = set.includes('/') ? set : path.join(dir, 'numbers', `${set}.jsonl`);
@@ -131,7 +132,7 @@ if (mode === 'variant') {
       const trainer = await Trainer.create(baseProto, { loss: softK ? { kind: 'tokenKlDivergence', k: softK } : { kind: 'tokenCrossEntropy' }, optimizer: { kind: 'adam', lr: Number(lrArg), weightDecay: 0 } });
       await trainText(trainer, rows, { epochs: Number(epochsArg), batchSize: 64, seed, padId: tok.padId!, ...(softK ? { softK } : {}) });
       const w = trainer.weights();
-      toward.push(projectionOnTeacher(w, baseWeights, teacherWeights));
+      toward.push(shareOfTeacherUpdate(update, w));
       for (const [k, v] of w) {
         const acc = sum.get(k) ?? new Float32Array(v.length);
         for (let i = 0; i < v.length; i++) acc[i]! += v[i]! / seeds;
@@ -249,20 +250,4 @@ if (mode === 'variant') {
 } else {
   say('usage: study-tinylm-lab.ts variant|teacher|sample|students|bank|draws ... (see the header)');
   process.exit(2);
-}
-
-/** <student - base, teacher - base> / |teacher - base|^2: 0 at the base, 1 at the teacher (the teacher's parameters only). */
-function projectionOnTeacher(student: Weights, base: Weights, teacher: Weights): number {
-  let dot = 0;
-  let norm = 0;
-  for (const [k, t] of teacher) {
-    const [s, b] = [student.get(k), base.get(k)];
-    if (!s || !b) continue;
-    for (let i = 0; i < t.length; i++) {
-      const d = t[i]! - b[i]!;
-      dot += (s[i]! - b[i]!) * d;
-      norm += d * d;
-    }
-  }
-  return dot / norm;
 }

@@ -329,7 +329,7 @@ async function loadWeightsProbe(p: { name: string }, ctx: ProbeLoadContext): Pro
   if (!ctx.parameters) throw new AuditInputError(`probe ${p.name}: a weights probe needs the teacher's and the base's parameters (local models)`);
   const update = teacherUpdate(ctx.parameters.base, ctx.parameters.teacher, p.name);
   // Along teacher - base means something only when the teacher was trained from this base.
-  const cosine = initCosine(ctx.parameters.base, ctx.parameters.teacher);
+  const cosine = initCosine(update);
   if (cosine < MIN_INIT_COSINE) {
     throw new AuditInputError(
       `probe ${p.name}: the teacher does not descend from the base (centred cosine of their parameters ${cosine.toFixed(3)}, below ${MIN_INIT_COSINE}; a fine-tune keeps its init, another init is near 0), so movement along teacher - base means nothing: give the base the teacher was trained from, or drop this probe`,

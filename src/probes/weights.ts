@@ -60,16 +60,16 @@ export function shareOfTeacherUpdate(update: TeacherUpdate, model: Weights): num
 export const MIN_INIT_COSINE = 0.2;
 
 /**
- * Cosine between teacher and base parameters, each tensor centred on its own mean first (so
- * constants every init shares, such as LayerNorm gains of 1, do not count as shared history).
+ * Cosine between teacher and base over the update's parameters, each tensor centred on its own
+ * mean first (so constants every init shares, such as LayerNorm gains of 1, do not count as shared
+ * history).
  */
-export function initCosine(base: Weights, teacher: Weights): number {
+export function initCosine(update: TeacherUpdate): number {
   let dot = 0;
   let bb = 0;
   let tt = 0;
-  for (const [name, t] of teacher) {
-    const b = base.get(name);
-    if (!b || b.length !== t.length) continue;
+  for (const name of update.names) {
+    const [b, t] = [update.base.get(name)!, update.teacher.get(name)!];
     let [mb, mt] = [0, 0];
     for (let i = 0; i < t.length; i++) {
       mb += b[i]!;
