@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/setup-fast-check.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     // 2 cores: onnxruntime already uses both; more workers only thrash.

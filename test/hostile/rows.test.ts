@@ -94,6 +94,12 @@ const hostileLine = fc.oneof(
 );
 
 describe('fuzzing the readers (fast-check)', () => {
+  it('JSONL: a line of Unicode spaces (U+00A0, U+3000) is a counted bad row, not a silently skipped blank', async () => {
+    const stats = newReadStats();
+    const items = await collect(tmp.file('u.jsonl', '{"completion":"1"}\n\u00a0\n \t\n\u3000\n'), { skipBadRows: true, stats });
+    expect(items.map((i) => (isBadRow(i) ? `bad ${i.line}` : `row ${i.line}`))).toEqual(['row 1', 'bad 2', 'bad 4']);
+    expect(stats).toMatchObject({ rows: 1, badRows: 2, blankLines: 1 });
+  });
   it('JSONL: any lines read with skipBadRows give rows and counted bad rows, nothing lost, nothing thrown', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(hostileLine, { maxLength: 20 }), async (lines) => {
@@ -108,7 +114,12 @@ describe('fuzzing the readers (fast-check)', () => {
           expect((e as Error).message).not.toContain('\n');
           return;
         }
-        const nonBlank = lines.join('\n').split('\n').filter((l) => l.replace(/^\uFEFF/, '').trim().length > 0).length;
+        // Blank means JSON whitespace only (space, tab, CR), a BOM allowed on line 1: a line of
+        // U+00A0 or U+3000 is not JSON and must come back as a counted bad row, not vanish.
+        const nonBlank = lines
+          .join('\n')
+          .split('\n')
+          .filter((l, i) => !/^[ \t\r]*$/.test(i === 0 ? l.replace(/^\uFEFF/, '') : l)).length;
         expect(stats.rows + stats.badRows).toBe(nonBlank);
         expect(items.length).toBe(nonBlank);
         for (const item of items) if (!isBadRow(item)) expect(Object.getPrototypeOf(item.value)).toBeNull();
