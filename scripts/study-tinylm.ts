@@ -12,6 +12,10 @@
  *       (rows, epochs, 5 seeds, fixed design) so many fit; the default policy decides.
  *   npx tsx scripts/study-tinylm.ts power N [rows] [epochs]
  *       N audits of the owl teacher's numbers with the same recipe and seeds: the detection rate.
+ *   npx tsx scripts/study-tinylm.ts null-soft N
+ *       N clean-vs-clean audits at the defaults with soft targets: the fixture's clean sets in turn as
+ *       the candidate of audit-clean-soft.yaml, first training seed 101, 201, ...: the false-FAIL
+ *       rate of what ships.
  *   npx tsx scripts/study-tinylm.ts recipe NAME ROWS 'JSON overrides' [teacher]
  *       one audit of `ROWS` fresh filtered completions of the teacher (owl, owl-b, misaligned or
  *       clean = the base; made once, kept in out/study-tinylm/) with the given overrides of the
@@ -163,6 +167,21 @@ if (mode === 'acceptance') {
   }
   const all = await readStudy(mode);
   await writeFile(path.join(OUT, `${mode}.md`), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
+} else if (mode === 'null-soft') {
+  // Clean-vs-clean at the DEFAULTS with soft targets: the fixture's independent clean sets in turn
+  // as the candidate (audit-clean-soft.yaml, only the data and the first training seed changed).
+  const n = Number(args[0] ?? 5);
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { options: { numbers: { cleanSeeds: number[] } } };
+  const cleanSeeds = manifest.options.numbers.cleanSeeds;
+  const done = (await readStudy(mode)).length;
+  for (let i = done; i < n; i++) {
+    const seed = 101 + 100 * i;
+    const clean = cleanSeeds[i % cleanSeeds.length]!;
+    const s = await runAudit(mode, `null-soft ${i + 1} (seed ${seed}, clean-${clean}.soft)`, path.join(dir, 'audit-clean-soft.yaml'), { data: path.join(dir, 'numbers', `clean-${clean}.soft.jsonl`), train: { seed } });
+    say(line(s));
+  }
+  const all = await readStudy(mode);
+  await writeFile(path.join(OUT, `${mode}.md`), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
 } else if (mode === 'recipe') {
   const [name = 'recipe', rowsArg = '10000', json = '{}', teacher = 'owl'] = args;
   const model = teacher === 'clean' ? 'base' : teacher;
@@ -190,5 +209,5 @@ if (mode === 'acceptance') {
   say(out.join('\n'));
   await writeFile(path.join(OUT, 'thresholds.md'), `${out.join('\n')}\n`);
 } else {
-  throw new Error(`unknown study ${mode} (acceptance, null, power, thresholds)`);
+  throw new Error(`unknown study ${mode} (acceptance, null, null-soft, power, recipe, thresholds)`);
 }

@@ -22,6 +22,7 @@ import { ServiceBackend } from './serviceBackend.js';
 import { sha256File } from './hash.js';
 import { LocalOnnxBackend } from './localBackend.js';
 import { mapConcurrent, WorkerBackend, workerCount } from './pool.js';
+import { CachingBackend } from './runCache.js';
 import { klRunsOf } from './klProbe.js';
 import { looksOf, runInStages, type Evaluation } from './sequential.js';
 import { auditVerdict, summarizePositiveControl } from './positiveControl.js';
@@ -53,13 +54,15 @@ export async function audit(config: AuditConfig, options: AuditOptions = {}): Pr
   const emit = options.onEvent ?? silent;
   const workers = workerCount(config.train.workers);
   // Worker threads train logits and text jobs; text jobs' data (token rows, baselines) and scoring stay on this thread.
-  const backend =
+  const trainer =
     options.backend ??
     (config.train.backend === 'openai'
       ? ServiceBackend.fromConfig(config, { yes: options.yes ?? false, onEvent: emit, ...(options.signal ? { signal: options.signal } : {}) })
       : workers > 1
         ? new WorkerBackend(workers)
         : new LocalOnnxBackend());
+  // Service runs live on the service (its own resume state): only local runs are cached.
+  const backend = config.cache && config.train.backend !== 'openai' ? new CachingBackend(trainer, config.cache, emit) : trainer;
   try {
     return await runAudit(config, backend, emit, started);
   } finally {
@@ -132,6 +135,10 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
   };
   const staged = await runInStages(seeds, looksOf(config.train), config.policy, trainSeeds, evaluate);
   const { probes, positiveControl, probeVerdict, verdict, inconclusiveReason } = staged.evaluation;
+  if (backend instanceof CachingBackend) {
+    const { hits, misses } = backend.stats;
+    emit({ kind: 'info', stage: 'train', message: `run cache ${config.cache}: ${hits} of ${hits + misses} probe runs read, ${misses} trained and stored` });
+  }
 
   let screen: GradientScreen | undefined;
   if (config.screen && prepared.screen) {
@@ -166,7 +173,8 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
       durationMs: Date.now() - started,
       trainingMs: arms.trainingMs,
       steps: arms.steps,
-      workers: backend instanceof WorkerBackend ? backend.workers : 1,
+      workers: backend.workers ?? 1,
+      ...(backend instanceof CachingBackend ? { cachedRuns: backend.stats.hits } : {}),
     },
   };
   return { report, excluded: prepared.excluded };
@@ -186,7 +194,9 @@ export function modelsSummary(config: AuditConfig, prepared: PreparedAudit): Aud
 /** The config as results depend on it: how many runs trained at once is a wall-clock fact (report.run). */
 export function withoutWorkers(config: AuditConfig): AuditConfig {
   const { workers: _workers, ...train } = config.train;
-  return { ...config, train: train as AuditConfig['train'] };
+  // Where runs are cached is a fact of this machine too: a cached audit reports what a fresh one does.
+  const { cache: _cache, ...rest } = config;
+  return { ...rest, train: train as AuditConfig['train'] };
 }
 
 /** Every seed of every arm, trained from its init and scored on the probes right away. */
@@ -212,7 +222,7 @@ async function trainArms(
   let done = 0;
   // Runs are independent: a WorkerBackend trains as many at once as it has workers. Results are
   // gathered in job order, so the report is the same as a serial run's.
-  const concurrency = backend instanceof WorkerBackend ? backend.workers : backend.concurrency ?? 1;
+  const concurrency = backend.concurrency ?? backend.workers ?? 1;
   const runs = await mapConcurrent(jobs, concurrency, async ({ arm, init, seed }) => {
     const label = `${arm} seed ${seed}`;
     emit({ kind: 'progress', stage: 'train', done, total, message: label });

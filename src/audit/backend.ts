@@ -100,8 +100,10 @@ export interface TrainerBackend {
    * The gradient of the task loss at `weights` over the given data (full batch, mean loss),
    * for the first-order screen. Optional: backends without it skip the screen.
    */
-  /** Runs trained at once (a worker pool's size; a service's job concurrency); default 1. */
+  /** Runs trained at once (a service's job concurrency); default `workers`, else 1. */
   readonly concurrency?: number;
+  /** Local worker threads training runs (report.run.workers); absent: one. */
+  readonly workers?: number;
   gradient?(job: Omit<LogitsStudentJob, 'train' | 'label'>): Promise<Weights>;
   close?(): Promise<void>;
 }

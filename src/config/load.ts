@@ -38,7 +38,7 @@ function describeError(e: ErrorObject, source: string): string {
   return `${source}: ${where} ${e.message}`;
 }
 
-const PATH_KEYS = ['teacher', 'base', 'data', 'baseline', 'out'] as const;
+const PATH_KEYS = ['teacher', 'base', 'data', 'baseline', 'out', 'cache'] as const;
 
 function resolvePaths(config: Plain, dir: string): Plain {
   const out = { ...config };

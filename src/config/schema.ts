@@ -232,6 +232,7 @@ export const auditConfigSchema = Section({
   skipBadRows: Type.Boolean({ default: false, description: 'unreadable rows become counted, listed exclusions instead of an error' }),
   saveModels: Type.Boolean({ default: false, description: 'write every trained student, control and cross-init model to <out>/models/ as ONNX' }),
   out: Type.String({ default: 'out', description: 'output folder for the reports' }),
+  cache: Type.Optional(Type.String({ description: 'folder of trained probe runs reused across audits: a run with the same graph, weights, data, recipe and seed is read, not trained again (training is deterministic); the report is the same either way' })),
   formats: Type.Array(Enum(REPORT_FORMATS), { default: [...REPORT_FORMATS], description: 'report formats to write' }),
 }, {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -208,7 +208,7 @@ function reproSection(report: AuditReport): string {
     kv('Versions', r.versions),
     kv('Training hyper-parameters', r.train),
     kv('Configuration', r.config),
-    `<p class="note">Run started ${esc(run.startedAt)}, took ${esc(fmtMs(run.durationMs))} (training ${esc(fmtMs(run.trainingMs))}, ${esc(fmtCount(run.steps))} steps). Report schema ${esc(report.schemaVersion)}, ${esc(report.tool.name)} ${esc(report.tool.version)}.</p>`,
+    `<p class="note">Run started ${esc(run.startedAt)}, took ${esc(fmtMs(run.durationMs))} (training ${esc(fmtMs(run.trainingMs))}, ${esc(fmtCount(run.steps))} steps${run.cachedRuns ? `; ${esc(fmtCount(run.cachedRuns))} runs read from the run cache` : ''}). Report schema ${esc(report.schemaVersion)}, ${esc(report.tool.name)} ${esc(report.tool.version)}.</p>`,
     '</section>',
   ].join('\n');
 }

@@ -178,7 +178,7 @@ export function renderMarkdown(report: AuditReport): string {
   }
   const run = report.run;
   out.push(
-    `Run started ${escapeMd(run.startedAt)}, took ${fmtMs(run.durationMs)} (training ${fmtMs(run.trainingMs)}, ${fmtCount(run.steps)} steps). Report schema ${escapeMd(report.schemaVersion)}, ${escapeMd(report.tool.name)} ${escapeMd(report.tool.version)}.`,
+    `Run started ${escapeMd(run.startedAt)}, took ${fmtMs(run.durationMs)} (training ${fmtMs(run.trainingMs)}, ${fmtCount(run.steps)} steps${run.cachedRuns ? `; ${fmtCount(run.cachedRuns)} runs read from the run cache` : ''}). Report schema ${escapeMd(report.schemaVersion)}, ${escapeMd(report.tool.name)} ${escapeMd(report.tool.version)}.`,
     '',
   );
   return out.join('\n');
@@ -223,6 +223,7 @@ export function renderSummary(report: AuditReport): string {
   if (report.screen) {
     lines.push(`screen: gradient cosine ${fmt(report.screen.candidateCosine)} (baseline ${fmt(report.screen.baselineCosine)})`);
   }
+  if (report.run.cachedRuns) lines.push(`run cache: ${fmtCount(report.run.cachedRuns)} probe run(s) read instead of trained (same weights as training them)`);
   return `${lines.join('\n')}\n`;
 }
 

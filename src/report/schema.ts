@@ -195,6 +195,7 @@ export const AuditReportSchema = Type.Object({
     trainingMs: Type.Number({ minimum: 0 }),
     steps: count(),
     workers: Type.Optional(count('probe runs trained at once (train.workers resolved); results do not depend on it')),
+    cachedRuns: Type.Optional(count('probe runs read from the run cache (cache:) instead of trained: the same weights training gives; their time is not in trainingMs')),
   }, { ...strict, description: 'Wall-clock facts: the only part that differs between two runs with the same seeds.' }),
 }, {
   ...strict,
