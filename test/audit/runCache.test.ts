@@ -87,6 +87,30 @@ describe('run cache', () => {
     }
   });
 
+  it('a gate auditing batch after batch against one given baseline trains the controls once', async () => {
+    const c = await tinyCase();
+    try {
+      const rows = (await readFile(c.data, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { x: number[]; t: number[] });
+      const write = async (name: string, f: (r: { x: number[]; t: number[] }, i: number) => { x: number[]; t: number[] }) => {
+        await writeFile(tmp.file(name), jsonl(rows.map(f)));
+        return tmp.file(name);
+      };
+      const baseline = await write('gate-baseline.jsonl', (r) => ({ x: r.x, t: [...r.t].reverse() }));
+      const batchB = await write('gate-b.jsonl', (r, i) => ({ x: r.x.map((v) => -v), t: i % 2 ? r.t : [...r.t].reverse() }));
+      const cache = tmp.file('gate-cache');
+      const config = (data: string) => validateConfig({ ...c.config, data, baseline, cache, train: { seeds: 3, sequential: false, epochs: 1, batchSize: 32, workers: 1 }, out: tmp.file('gate-out') }, 'test');
+      const first = counting();
+      await audit(config(c.data), { backend: first });
+      const second = counting();
+      const report = (await audit(config(batchB), { backend: second })).report;
+      // Students and positive controls are the new batch's; the 3 controls are the baseline's, read.
+      expect(report.run.cachedRuns).toBe(3);
+      expect(second.trained).toBe(first.trained - 3);
+    } finally {
+      await rm(c.dir, { recursive: true, force: true });
+    }
+  });
+
   it('a damaged, truncated or foreign entry is reported and trained again; the report does not change', async () => {
     const c = await tinyCase();
     try {
