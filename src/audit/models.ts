@@ -9,6 +9,7 @@ import { unsupportedOps } from '../autodiff/index.js';
 import { restoreParameters } from '../autodiff/tied.js';
 import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
 import { readModel } from '../onnx/io.js';
+import { CACHE_BRANCH_INPUT, inlineNoCacheBranch } from '../onnx/cacheBranch.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { firstNonFinite } from '../train/loop.js';
 import { readWeights } from '../train/weights.js';
@@ -158,6 +159,11 @@ export async function loadTextModelPair(given: TextAuditConfig, emit: ProgressLi
   const difference = vocabularyDifference(teacherTok, baseTok);
   if (difference) throw new AuditInputError(`${config.teacher} and ${config.base} have different tokenizers: ${difference}`, { file: config.teacher });
   const [teacherFile, baseFile] = await Promise.all([readModel(teacherSource.file), readModel(baseSource.file)]);
+  // Optimum's merged decoder: students train (and are scored) on its no-past branch; generation
+  // from the folder still runs the whole graph with its cache.
+  for (const [model, file] of [[teacherFile, teacherSource.file], [baseFile, baseSource.file]] as const) {
+    if (inlineNoCacheBranch(model, file)) emit({ kind: 'info', stage: 'models', message: `${file}: a merged decoder (If on ${CACHE_BRANCH_INPUT}); training and scoring read its no-past branch` });
+  }
   const cmp = compareArchitectures(teacherFile, baseFile, ['teacher', 'base']);
   if (!cmp.same) throw new AuditInputError(`${config.teacher} and ${config.base} differ in architecture: ${cmp.firstDifference}`, { file: config.teacher });
   const output = config.task.output ?? 'logits';

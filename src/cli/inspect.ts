@@ -3,6 +3,8 @@ import type { Argv } from 'yargs';
 import { unsupportedOps, type UnsupportedOp } from '../autodiff/unsupported.js';
 import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
 import { readModel } from '../onnx/io.js';
+import { CACHE_BRANCH_INPUT, inlineNoCacheBranch } from '../onnx/cacheBranch.js';
+import { cloneModel } from '../train/weights.js';
 import { DataType, graphOf, valueInfoElemType, type ModelProto } from '../onnx/proto.js';
 import type { Command } from './command.js';
 
@@ -25,11 +27,15 @@ export interface InspectReport {
   compare?: string;
   sameArchitecture?: boolean;
   firstDifference?: string;
+  /** An Optimum merged decoder: described as training reads it, its no-past branch inlined. */
+  mergedDecoder?: boolean;
 }
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(DataType).map(([k, v]) => [v as number, k.toLowerCase()]));
 
-export function inspectModel(model: ModelProto, path: string, other?: { model: ModelProto; path: string }): InspectReport {
+export function inspectModel(given: ModelProto, path: string, other?: { model: ModelProto; path: string }): InspectReport {
+  const model = cloneModel(given);
+  const merged = inlineNoCacheBranch(model, path);
   const graph = graphOf(model, path);
   const fp = fingerprint(model);
   const typeOf = (name: string, list: typeof graph.input): string => TYPE_NAMES.get(valueInfoElemType(list.find((v) => v.name === name)!)) ?? 'unknown';
@@ -46,9 +52,12 @@ export function inspectModel(model: ModelProto, path: string, other?: { model: M
     trainable: unsupported.length === 0 && fp.params.length > 0,
     unsupported,
     fingerprint: fp.hash,
+    ...(merged ? { mergedDecoder: true } : {}),
   };
   if (other) {
-    const cmp = compareArchitectures(fp, fingerprint(other.model), [path, other.path]);
+    const otherModel = cloneModel(other.model);
+    inlineNoCacheBranch(otherModel, other.path);
+    const cmp = compareArchitectures(fp, fingerprint(otherModel), [path, other.path]);
     report.compare = other.path;
     report.sameArchitecture = cmp.same;
     if (cmp.firstDifference) report.firstDifference = cmp.firstDifference;
@@ -58,7 +67,7 @@ export function inspectModel(model: ModelProto, path: string, other?: { model: M
 
 export function formatInspect(r: InspectReport): string {
   const shape = (s: (number | string)[] | null): string => (s ? `[${s.join(',')}]` : '[?]');
-  const lines = [`model: ${r.model}`, 'inputs:'];
+  const lines = [`model: ${r.model}`, ...(r.mergedDecoder ? [`merged decoder (If on ${CACHE_BRANCH_INPUT}): shown as training reads it, its no-past branch; generation runs the whole graph with its cache`] : []), 'inputs:'];
   for (const i of r.inputs) lines.push(`  ${i.name}  ${i.type} ${shape(i.shape)}`);
   lines.push('outputs:');
   for (const o of r.outputs) lines.push(`  ${o.name}  ${o.type} ${shape(o.shape)}`);

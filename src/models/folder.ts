@@ -32,6 +32,8 @@ export const MODEL_FOLDER_FILES = {
   tokenizer: 'tokenizer.json',
   tokenizerConfig: 'tokenizer_config.json',
   model: join('onnx', 'model.onnx'),
+  /** Optimum's merged decoder (transformers.js repos): read when onnx/model.onnx is absent. */
+  mergedModel: join('onnx', 'decoder_model_merged.onnx'),
 } as const;
 
 /**
@@ -191,12 +193,12 @@ export interface ModelSource {
 export function resolveModelSource(path: string): ModelSource {
   if (!existsSync(path)) throw new AuditInputError(`${path}: model not found`, { file: path });
   if (!statSync(path).isDirectory()) return { file: path };
-  const file = join(path, MODEL_FOLDER_FILES.model);
-  if (!existsSync(file)) throw new AuditInputError(`${path}: model folder has no ${MODEL_FOLDER_FILES.model}`, { file: path });
+  const file = [MODEL_FOLDER_FILES.model, MODEL_FOLDER_FILES.mergedModel].map((f) => join(path, f)).find((f) => existsSync(f));
+  if (!file) throw new AuditInputError(`${path}: model folder has no ${MODEL_FOLDER_FILES.model} (nor ${MODEL_FOLDER_FILES.mergedModel})`, { file: path });
   return { file, folder: path };
 }
 
-/** The ONNX file to read for `path`: the path itself, or a model folder's onnx/model.onnx. */
+/** The ONNX file to read for `path`: the path itself, or a model folder's onnx/model.onnx (or merged decoder). */
 export function modelFileOf(path: string): string {
   return existsSync(path) && statSync(path).isDirectory() ? resolveModelSource(path).file : path;
 }

@@ -31,6 +31,11 @@ export interface GptOptions {
   positionIdsInput?: boolean;
   /** Take and return the attention keys and values of earlier positions (default false). */
   kvCache?: boolean;
+  /**
+   * Without `kvCache`: still return `present.{i}.key/value` (the sequence's own keys and values),
+   * as Optimum's decoder without past does (the no-past branch of a merged decoder).
+   */
+  presentOutputs?: boolean;
   opset?: number;
   layerNormEpsilon?: number;
 }
@@ -145,6 +150,10 @@ export function buildGpt(options: GptOptions): ModelProto {
         b.node('Concat', [cacheName('past_key_values', l, kind), fresh], { axis: 2 }, { outputs: [cacheName('present', l, kind)], name: b.fresh(`${s}/attn/Concat`) })[0]!;
       kh = named('Transpose', [present('key', toHeads(k, [0, 2, 1, 3]))], `${s}/attn`, { perm: [0, 1, 3, 2] });
       vh = present('value', toHeads(v, [0, 2, 1, 3]));
+    } else if (options.presentOutputs) {
+      const keys = b.node('Identity', [toHeads(k, [0, 2, 1, 3])], {}, { outputs: [cacheName('present', l, 'key')], name: b.fresh(`${s}/attn/present_key`) })[0]!;
+      kh = named('Transpose', [keys], `${s}/attn`, { perm: [0, 1, 3, 2] });
+      vh = b.node('Identity', [toHeads(v, [0, 2, 1, 3])], {}, { outputs: [cacheName('present', l, 'value')], name: b.fresh(`${s}/attn/present_value`) })[0]!;
     } else {
       kh = toHeads(k, [0, 2, 3, 1]);
       vh = toHeads(v, [0, 2, 1, 3]);
@@ -169,9 +178,9 @@ export function buildGpt(options: GptOptions): ModelProto {
   const head = named('Transpose', [wte], '/lm_head', { perm: [1, 0] });
   b.node('MatMul', [final, head], {}, { outputs: ['logits'], name: '/lm_head/MatMul' });
   graph.output.push(tensorValueInfo('logits', ['batch_size', 'sequence_length', V]));
-  if (cached) {
+  if (cached || options.presentOutputs) {
     for (let l = 0; l < layers; l++) {
-      for (const kind of ['key', 'value'] as const) graph.output.push(tensorValueInfo(cacheName('present', l, kind), ['batch_size', H, 'total_sequence_length', D]));
+      for (const kind of ['key', 'value'] as const) graph.output.push(tensorValueInfo(cacheName('present', l, kind), ['batch_size', H, cached ? 'total_sequence_length' : 'sequence_length', D]));
     }
   }
 

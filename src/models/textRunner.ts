@@ -22,6 +22,8 @@ import { logSumExp } from '../rows.js';
 import { createSession, type SessionTuning } from '../train/session.js';
 import { cloneModel, loadModelProto, withWeights } from '../train/weights.js';
 import { restoreParameters } from '../autodiff/tied.js';
+import { inlineNoCacheBranch } from '../onnx/cacheBranch.js';
+import { resolveModelSource } from './folder.js';
 
 export interface TextRunnerOptions {
   /** Replacement values for initializers (a student's weights on the base graph). */
@@ -106,6 +108,9 @@ export class TextRunner {
     const name = options.name ?? (typeof source === 'string' ? source : 'model');
     // A model handed in as a ModelProto is the caller's: restored on a copy.
     let model = typeof source === 'string' || source instanceof Uint8Array ? await loadModelProto(source) : cloneModel(source);
+    // A student's weights are named as training named them, on the merged decoder's no-past
+    // branch inlined (src/onnx/cacheBranch.ts): score it that way too (no cache; whole sequences).
+    if (options.weights && options.weights.size > 0) inlineNoCacheBranch(model, name);
     // The graph students were trained on (src/audit/models.ts): a tied head exported as a second
     // copy of the embedding reads the embedding, so a student's one trained copy drives both;
     // parameters the exporter merged by value have their own initializers (and trained values).
@@ -159,8 +164,7 @@ export class TextRunner {
    * n_positions (or max_position_embeddings) as the longest sequence.
    */
   static async fromFolder(folder: string, options: Omit<TextRunnerOptions, 'name' | 'maxPositions'> = {}): Promise<TextRunner> {
-    const file = path.join(folder, 'onnx', 'model.onnx');
-    if (!existsSync(file)) throw new AuditInputError(`${folder}: model folder has no onnx/model.onnx`, { file });
+    const { file } = resolveModelSource(folder);
     let maxPositions: number | undefined;
     const configFile = path.join(folder, 'config.json');
     if (existsSync(configFile)) {
