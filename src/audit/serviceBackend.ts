@@ -12,7 +12,8 @@ import { AuditInputError } from '../errors.js';
 import { silent, type ProgressListener } from '../events.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { FineTuningJob, JobEvent, SupervisedHyperparameters } from '../service/api.js';
-import { ServiceClient, ServiceError } from '../service/client.js';
+import { ServiceClient, ServiceError, type ServiceClientOptions } from '../service/client.js';
+import { resolveServiceHeaders } from '../service/headers.js';
 import type { ChatStudentJob, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
 import { ServiceState, sha256, type StateJob } from './serviceState.js';
 
@@ -55,6 +56,9 @@ export class ServiceBackend implements TrainerBackend {
   /** Jobs this backend cancelled (time limit or abort), in order. */
   readonly cancelled: string[] = [];
 
+  /** Where and how requests go: the service, the key, its header, api-version, extra headers. */
+  private readonly connection: Pick<ServiceClientOptions, 'baseURL' | 'apiKey' | 'auth' | 'apiVersion' | 'headers' | 'secrets'>;
+
   constructor(private readonly options: ServiceBackendOptions) {
     const { service } = options;
     this.service = service;
@@ -69,9 +73,9 @@ export class ServiceBackend implements TrainerBackend {
     this.timer = setTimeout(() => this.stop(new ServiceError(`the audit's time limit of ${service.timeLimitMinutes} minutes (train.service.timeLimitMinutes) was reached; running jobs were cancelled`)), limitMs);
     this.timer.unref();
     options.signal?.addEventListener('abort', () => this.stop(new ServiceError('the audit was aborted; running jobs were cancelled')), { once: true });
+    this.connection = { baseURL: service.baseURL, apiKey, auth: service.auth, ...(service.apiVersion ? { apiVersion: service.apiVersion } : {}), ...resolveServiceHeaders(service.headers, env) };
     this.client = new ServiceClient({
-      baseURL: service.baseURL,
-      apiKey,
+      ...this.connection,
       maxAttempts: service.maxAttempts,
       signal: this.controller.signal,
       timeoutMs: 120_000,
@@ -255,7 +259,7 @@ export class ServiceBackend implements TrainerBackend {
 
   /** Cancels a job (its own short-lived client: the audit's signal has fired) and records it. */
   private async cancel(id: string, label: string): Promise<void> {
-    const client = new ServiceClient({ baseURL: this.service.baseURL, apiKey: this.options.env?.[this.service.apiKeyEnv] ?? process.env[this.service.apiKeyEnv] ?? '', maxAttempts: 2, backoffMs: 200, timeoutMs: 30_000, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+    const client = new ServiceClient({ ...this.connection, maxAttempts: 2, backoffMs: 200, timeoutMs: 30_000, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
     try {
       const job = await client.cancelJob(id);
       this.cancelled.push(id);

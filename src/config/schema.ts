@@ -173,6 +173,9 @@ export type AdapterConfig = Static<typeof AdapterConfigSchema>;
 export const ServiceConfigSchema = Section({
   baseURL: Type.String({ default: 'https://api.openai.com/v1', description: 'the service\'s API root (…/v1)' }),
   apiKeyEnv: Type.String({ default: 'OPENAI_API_KEY', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'name of the environment variable holding the API key (the key itself is never read from config nor written anywhere)' }),
+  auth: Enum(['bearer', 'api-key'] as const, { default: 'bearer', description: 'how the key is sent: Authorization: Bearer (OpenAI, most gateways) or an api-key header (Azure OpenAI)' }),
+  apiVersion: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,40}$', description: 'sent as api-version= on every request (Azure OpenAI)' })),
+  headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'extra request headers (gateways, organisation or project ids); a value env:NAME is read from that environment variable and redacted like the key, a plain value is written to the report with the rest of the config' })),
   model: Type.String({ minLength: 1, description: 'the base model id on the service: students and controls are fine-tuned from it, the clean baseline is sampled from it' }),
   teacherModel: Type.String({ minLength: 1, description: "the teacher's model id on the service (scored on the probes as the teacher)" }),
   nEpochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: "fine-tuning epochs (hyperparameters.n_epochs; default: train.epochs)" })),

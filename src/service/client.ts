@@ -3,8 +3,9 @@
  * - Retries 429, 5xx and network errors with exponential backoff and jitter (seeded: the project's
  *   PRNG), honouring `Retry-After` (seconds or an HTTP date) and `retry-after-ms`; bounded attempts.
  * - Any other failure is a ServiceError (exit 2) carrying the service's own message.
- * - The API key goes into the Authorization header and nowhere else: every message that leaves
- *   this module passes through `redact`, so a service echoing the key back cannot leak it.
+ * - The API key goes into the Authorization (or Azure's api-key) header and nowhere else: every
+ *   message that leaves this module passes through `redact`, so a service echoing the key (or a
+ *   header value read from the environment) back cannot leak it.
  */
 import { AuditInputError } from '../errors.js';
 import { Random } from '../random.js';
@@ -28,6 +29,14 @@ export interface RetryNotice {
 export interface ServiceClientOptions {
   baseURL: string;
   apiKey: string;
+  /** How the key is sent: `Authorization: Bearer KEY` (default) or `api-key: KEY` (Azure OpenAI). */
+  auth?: 'bearer' | 'api-key';
+  /** Sent as `api-version=` on every request (Azure OpenAI). */
+  apiVersion?: string;
+  /** Extra request headers (already checked and resolved: src/service/headers.ts). */
+  headers?: Readonly<Record<string, string>>;
+  /** Values to redact like the key (header values read from the environment). */
+  secrets?: readonly string[];
   /** Attempts per request (1 = no retries). */
   maxAttempts: number;
   /** First backoff delay; doubles per attempt, with jitter in [0.5, 1.5). */
@@ -68,8 +77,23 @@ export class ServiceClient {
 
   /** `text` with the API key replaced (the key is never shown, whole or in part). */
   redact(text: string): string {
-    const key = this.options.apiKey;
-    return key.length >= 4 ? text.split(key).join('[redacted]') : text;
+    let out = text;
+    for (const secret of [this.options.apiKey, ...(this.options.secrets ?? [])]) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+
+  /** The URL of `path` (which may hold a query already), with the api-version when set. */
+  private url(path: string): string {
+    const version = this.options.apiVersion;
+    return `${this.baseURL}${path}${version ? `${path.includes('?') ? '&' : '?'}api-version=${encodeURIComponent(version)}` : ''}`;
+  }
+
+  private headers(body: unknown): Record<string, string> {
+    const headers: Record<string, string> = { ...this.options.headers };
+    if (this.options.auth === 'api-key') headers['api-key'] = this.options.apiKey;
+    else headers.authorization = `Bearer ${this.options.apiKey}`;
+    if (body !== undefined && !(body instanceof FormData)) headers['content-type'] = 'application/json';
+    return headers;
   }
 
   private async sleep(ms: number): Promise<void> {
@@ -102,14 +126,14 @@ export class ServiceClient {
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const { maxAttempts } = this.options;
     const fetchImpl = this.options.fetch ?? fetch;
-    const url = `${this.baseURL}${path}`;
+    const url = this.url(path);
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
         const signals = [this.options.signal, this.options.timeoutMs ? AbortSignal.timeout(this.options.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
         response = await fetchImpl(url, {
           method,
-          headers: { authorization: `Bearer ${this.options.apiKey}`, ...(body !== undefined && !(body instanceof FormData) ? { 'content-type': 'application/json' } : {}) },
+          headers: this.headers(body),
           ...(body !== undefined ? { body: body instanceof FormData ? body : JSON.stringify(body) } : {}),
           ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
         });
