@@ -1,6 +1,7 @@
 /**
  * Gradient rules of the ops that move data around: reductions, Concat/Split, Slice (as Pad),
- * Gather (as a ScatterND/ScatterElements with reduction=add, so repeated indices accumulate).
+ * Gather and GatherElements (as a ScatterND/ScatterElements with reduction=add, so repeated
+ * indices accumulate).
  */
 import type { GradientRule, RuleContext, Shape } from './api.js';
 import { axisOf, expandReduced, forInputs, inversePerm, isStatic, scale, shapeTensor, staticCount, unbroadcast, zerosLike } from './helpers.js';
@@ -176,4 +177,11 @@ export const whereRule: GradientRule = (ctx) => {
     ctx.needs(1) ? unbroadcast(ctx, ctx.b.op('Where', [c, ctx.g, zero]), yShape, a) : null,
     ctx.needs(2) ? unbroadcast(ctx, ctx.b.op('Where', [c, zero, ctx.g]), yShape, bv) : null,
   ];
+};
+
+/** GatherElements along `axis`: g scatter-added into zeros shaped like the data (indices may repeat). */
+export const gatherElementsRule: GradientRule = (ctx) => {
+  const rank = ctx.shape(ctx.x(0)).length;
+  const axis = axisOf(ctx.attr('axis', 0), rank);
+  return forInputs(ctx, [ctx.b.op('ScatterElements', [zerosLike(ctx, ctx.x(0)), ctx.x(1), ctx.g], { axis, reduction: 'add' }), null]);
 };

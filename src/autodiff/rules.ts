@@ -6,7 +6,7 @@
 import type { GradientRule, RuleContext } from './api.js';
 import { axisOf, div, forInputs, mul, neg, reduceSum, sub, unbroadcast } from './helpers.js';
 import { gemm, matmul } from './linear.js';
-import { concatRule, gatherRule, reduceMeanRule, reduceSumRule, reshapeBack, sliceRule, splitRule, transposeRule, whereRule } from './indexing.js';
+import { concatRule, gatherElementsRule, gatherRule, reduceMeanRule, reduceSumRule, reshapeBack, sliceRule, splitRule, transposeRule, whereRule } from './indexing.js';
 import { averagePoolRule, convRule, erfRule, geluRule, globalAveragePoolRule, layerNormRule, maxPoolRule, powRule, sqrtRule } from './nn.js';
 
 /** Gradient of an elementwise binary op's input i, un-broadcast from the output's shape. */
@@ -95,6 +95,7 @@ export const RULES: Readonly<Record<string, GradientRule>> = {
   Split: splitRule,
   Slice: sliceRule,
   Gather: gatherRule,
+  GatherElements: gatherElementsRule,
   ReduceSum: reduceSumRule,
   ReduceMean: reduceMeanRule,
   LayerNormalization: layerNormRule,

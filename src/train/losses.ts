@@ -3,7 +3,8 @@
  * graph inputs it needs (targets, mask) and produces a scalar: the mean over the batch.
  * Everything goes through LogSoftmax, never log(softmax), for numerical stability.
  * Hard labels use OneHot (no gradient flows into labels) so the only differentiated ops are
- * Slice, LogSoftmax, Mul, Sub, Neg, ReduceSum, ReduceMean and Div.
+ * Slice, LogSoftmax, Mul, Sub, Neg, ReduceSum, ReduceMean and Div; token losses pick the target
+ * log-probs with GatherElements instead of a dense one-hot over the vocabulary.
  */
 import { DataType, tensorValueInfo, type ValueInfoProto } from '../onnx/proto.js';
 import type { GraphBuilder } from '../onnx/builder.js';
@@ -105,13 +106,16 @@ export function appendLoss(ctx: LossContext, spec: LossSpec): LossFragment {
 function tokenCrossEntropy(ctx: LossContext): LossFragment {
   const { builder: b, opset } = ctx;
   if (ctx.outputDims.length !== 3) throw new UnsupportedModelError(`tokenCrossEntropy needs logits [N,T,V], got rank ${ctx.outputDims.length}`);
-  const vocab = lastDim(ctx);
+  lastDim(ctx);
   const targets = b.fresh('target_tokens');
   const mask = b.fresh('target_mask');
   const seq = typeof ctx.outputDims[1] === 'number' ? ctx.outputDims[1] : 'sequence';
   const logp = b.op('LogSoftmax', [ctx.output], { axis: -1 });
-  const oneHot = b.op('OneHot', [targets, b.constInt64([vocab], [], 'depth'), b.constFloat([0, 1], [2], 'onehot_values')], { axis: -1 });
-  const nll = b.op('Neg', [reduce(b, opset, 'ReduceSum', b.op('Mul', [oneHot, logp]), [-1], false)]);
+  // The target's log-prob picked out (GatherElements), not a one-hot [N,T,V] multiplied in: the
+  // dense one-hot, its product and their gradients were ~15% of a tiny GPT's training step.
+  // Targets are the next input ids, which the embedding's Gather already bounds to the vocabulary.
+  const picked = b.op('GatherElements', [logp, b.op('Unsqueeze', [targets, b.constInt64([-1], undefined, 'last_axis')])], { axis: -1 });
+  const nll = b.op('Neg', [reduce(b, opset, 'ReduceSum', picked, [-1], false)]);
   const maskedSum = reduce(b, opset, 'ReduceSum', b.op('Mul', [nll, mask]), undefined, false);
   // Max(., 1): an all-masked batch gives loss 0 rather than 0/0.
   const count = b.op('Max', [reduce(b, opset, 'ReduceSum', mask, undefined, false), b.constFloat(1, [], 'one')]);
@@ -122,10 +126,9 @@ function tokenCrossEntropy(ctx: LossContext): LossFragment {
 }
 
 /**
- * The sparse targets are scattered into a dense [N,T,V] distribution in-graph (no gradient flows
- * into targets, so ScatterElements needs no rule): the host sends N*T*k ids and probabilities, not
- * N*T*V, and the graph then does what tokenCrossEntropy does with its one-hot of the same size.
- * A hard target is k = 1 (or one slot with probability 1): the same loss as tokenCrossEntropy.
+ * Sparse targets: the host sends N*T*k ids and probabilities, not N*T*V, and the graph picks the k
+ * log-probs out (GatherElements; its gradient scatters back). A hard target is k = 1 (or one slot
+ * with probability 1): the same loss as tokenCrossEntropy.
  */
 function tokenKlDivergence(ctx: LossContext, k: number): LossFragment {
   const { builder: b, opset } = ctx;
@@ -137,10 +140,8 @@ function tokenKlDivergence(ctx: LossContext, k: number): LossFragment {
   const probs = b.fresh('target_probs');
   const seq = typeof ctx.outputDims[1] === 'number' ? ctx.outputDims[1] : 'sequence';
   const logp = b.op('LogSoftmax', [ctx.output], { axis: -1 });
-  const zeros = b.op('ConstantOfShape', [b.op('Shape', [ctx.output])]);
-  // reduction=add: padding slots (id 0, probability 0) may repeat an id without overwriting it.
-  const dense = b.op('ScatterElements', [zeros, ids, probs], { axis: 2, reduction: 'add' });
-  const cross = b.op('Neg', [reduce(b, opset, 'ReduceSum', b.op('Mul', [dense, logp]), [-1], false)]);
+  // The k target tokens' log-probs picked out (padding slots: id 0 with probability 0 add nothing).
+  const cross = b.op('Neg', [reduce(b, opset, 'ReduceSum', b.op('Mul', [probs, b.op('GatherElements', [logp, ids], { axis: -1 })]), [-1], false)]);
   // KL = cross-entropy - H(target): zero at a perfect match; t log t with t = 0 counts 0.
   const logT = b.op('Log', [b.op('Max', [probs, b.constFloat(1e-30, [], 'tiny')])]);
   const negEntropy = reduce(b, opset, 'ReduceSum', b.op('Mul', [probs, logT]), [-1], false);

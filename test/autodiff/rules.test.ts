@@ -97,6 +97,14 @@ const cases: Record<string, GradCase> = {
     inputs: { emb: { dims: [5, 3] }, ids: { dims: [2, 3], int64: [1, 4, 1, 0, 1, -1] } }, wrt: ['emb'],
     build: (b) => b.op('Gather', ['emb', 'ids']),
   },
+  'GatherElements last axis (token log-probs, repeated and negative ids)': {
+    inputs: { x: { dims: [2, 3, 5] }, ids: { dims: [2, 3, 2], int64: [1, 1, 4, 0, -1, 2, 0, 0, 3, -5, 2, 4] } }, wrt: ['x'],
+    build: (b) => b.op('GatherElements', ['x', 'ids'], { axis: 2 }),
+  },
+  'GatherElements axis 0': {
+    inputs: { x: { dims: [3, 2] }, ids: { dims: [4, 2], int64: [2, 0, 2, 1, 0, 0, -1, 1] } }, wrt: ['x'],
+    build: (b) => b.op('GatherElements', ['x', 'ids'], { axis: 0 }),
+  },
   'Gather axis 1 scalar index (last token)': {
     inputs: { x: { dims: [2, 4, 3] } }, wrt: ['x'],
     build: (b) => b.op('Gather', ['x', b.constInt64([-1], [])], { axis: 1 }),
