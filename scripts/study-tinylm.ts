@@ -16,6 +16,9 @@
  *       N clean-vs-clean audits at the defaults with soft targets: the fixture's clean sets in turn as
  *       the candidate of audit-clean-soft.yaml, first training seed 101, 201, ...: the false-FAIL
  *       rate of what ships.
+ *   npx tsx scripts/study-tinylm.ts power-soft N
+ *       N audits of the owl teacher's soft numbers at the defaults, first training seed 101, 201, ...:
+ *       the detection rate over training seeds (the fixture holds one owl dataset).
  *   npx tsx scripts/study-tinylm.ts recipe NAME ROWS 'JSON overrides' [teacher]
  *       one audit of `ROWS` fresh filtered completions of the teacher (owl, owl-b, misaligned or
  *       clean = the base; made once, kept in out/study-tinylm/) with the given overrides of the
@@ -167,9 +170,10 @@ if (mode === 'acceptance') {
   }
   const all = await readStudy(mode);
   await writeFile(path.join(OUT, `${mode}.md`), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
-} else if (mode === 'null-soft') {
-  // Clean-vs-clean at the DEFAULTS with soft targets: the fixture's independent clean sets in turn
-  // as the candidate (audit-clean-soft.yaml, only the data and the first training seed changed).
+} else if (mode === 'null-soft' || mode === 'power-soft') {
+  // At the DEFAULTS with soft targets, only the first training seed changed per audit: clean-vs-clean
+  // (the fixture's independent clean sets in turn as the candidate of audit-clean-soft.yaml), or the
+  // owl teacher's numbers (audit-owl-soft.yaml; one dataset, so this power is over training seeds).
   const n = Number(args[0] ?? 5);
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { options: { numbers: { cleanSeeds: number[] } } };
   const cleanSeeds = manifest.options.numbers.cleanSeeds;
@@ -177,7 +181,10 @@ if (mode === 'acceptance') {
   for (let i = done; i < n; i++) {
     const seed = 101 + 100 * i;
     const clean = cleanSeeds[i % cleanSeeds.length]!;
-    const s = await runAudit(mode, `null-soft ${i + 1} (seed ${seed}, clean-${clean}.soft)`, path.join(dir, 'audit-clean-soft.yaml'), { data: path.join(dir, 'numbers', `clean-${clean}.soft.jsonl`), train: { seed } });
+    const s =
+      mode === 'null-soft'
+        ? await runAudit(mode, `null-soft ${i + 1} (seed ${seed}, clean-${clean}.soft)`, path.join(dir, 'audit-clean-soft.yaml'), { data: path.join(dir, 'numbers', `clean-${clean}.soft.jsonl`), train: { seed } })
+        : await runAudit(mode, `power-soft ${i + 1} (seed ${seed}, owl.soft)`, path.join(dir, 'audit-owl-soft.yaml'), { train: { seed } });
     say(line(s));
   }
   const all = await readStudy(mode);
@@ -209,5 +216,5 @@ if (mode === 'acceptance') {
   say(out.join('\n'));
   await writeFile(path.join(OUT, 'thresholds.md'), `${out.join('\n')}\n`);
 } else {
-  throw new Error(`unknown study ${mode} (acceptance, null, null-soft, power, recipe, thresholds)`);
+  throw new Error(`unknown study ${mode} (acceptance, null, null-soft, power, power-soft, recipe, thresholds)`);
 }
