@@ -96,14 +96,14 @@ export interface TrainerBackend {
   predict(model: ModelProto, weights: Weights | undefined, inputs: Float32Array, rows: number): Promise<{ outputs: Float32Array; width: number }>;
   /** Flattened input width and output width of `model`. */
   shape(model: ModelProto): Promise<{ inputWidth: number; outputWidth: number }>;
-  /**
-   * The gradient of the task loss at `weights` over the given data (full batch, mean loss),
-   * for the first-order screen. Optional: backends without it skip the screen.
-   */
   /** Runs trained at once (a service's job concurrency); default `workers`, else 1. */
   readonly concurrency?: number;
   /** Local worker threads training runs (report.run.workers); absent: one. */
   readonly workers?: number;
+  /**
+   * The gradient of the task loss at `weights` over the given data (full batch, mean loss),
+   * for the first-order screen. Optional: backends without it skip the screen.
+   */
   gradient?(job: Omit<LogitsStudentJob, 'train' | 'label'>): Promise<Weights>;
   close?(): Promise<void>;
 }
