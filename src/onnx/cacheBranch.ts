@@ -5,7 +5,7 @@
  * Training and scoring whole sequences only ever take the no-past branch, and the engine has no
  * gradient rule for `If`, so `inlineNoCacheBranch` replaces the `If` by its else_branch: the
  * branch's nodes and initializers join the main graph, its outputs keep the `If`'s names, and the
- * flag and the cache inputs nothing reads any more leave the inputs. The result is a plain decoder
+ * flag, the cache inputs and the initializers nothing reads any more leave the graph. The result is a plain decoder
  * (the parameters keep their names whether the exporter shared them in the main graph or kept
  * them in the branch).
  */
@@ -57,9 +57,11 @@ export function inlineNoCacheBranch(model: ModelProto, file = 'model'): boolean 
     graph.valueInfo.push(...(branch.valueInfo ?? []));
   }
   graph.node = out;
-  // The flag, and cache inputs only the with-past branch read, are no longer inputs.
+  // The flag, cache inputs and initializers only the with-past branch read are gone with it (an
+  // unread float initializer would otherwise count as a parameter that never trains).
   const read = readNames(graph);
   graph.input = graph.input.filter((i) => read.has(i.name ?? '') || (i.name !== CACHE_BRANCH_INPUT && !isPastInput(i.name ?? '')));
+  graph.initializer = (graph.initializer as TensorProto[]).filter((t) => read.has(t.name));
   return true;
 }
 

@@ -52,6 +52,9 @@ describe('merged decoder', () => {
       expect((g.node as NodeProto[]).some((n) => n.opType === 'If')).toBe(false);
       expect(g.input.map((i) => i.name)).toEqual(['input_ids', 'attention_mask']);
       expect(readWeights(merged)).toEqual(weights);
+      // What only the with-past branch read (its past axis constant in the shared layout) is gone too.
+      const read = new Set((g.node as NodeProto[]).flatMap((n) => n.input));
+      expect(g.initializer.filter((t) => !read.has(t.name!)).map((t) => t.name)).toEqual([]);
       const plain = await TextRunner.load(tmp.file('base/onnx/model.onnx'));
       const inlined = await TextRunner.load(merged);
       const rows = [{ prompt: [1, 5, 6, 2], continuation: [7, 8] }];

@@ -21,6 +21,7 @@ export function mergedDecoder(gpt: GptOptions, weights: Weights, layout: 'shared
       shared.set(t.name, t);
     }
   }
+  // Optimum's shared layout also holds what only one branch reads (here: the with-past branch's past axis).
   const branch = (g: GraphProto, name: string) =>
     onnx.GraphProto.create({ name, node: g.node, output: g.output, initializer: layout === 'shared' ? [] : g.initializer });
   const ifNode = onnx.NodeProto.create({
