@@ -68,12 +68,13 @@ export class ServiceBackend implements TrainerBackend {
     const env = options.env ?? process.env;
     const apiKey = env[service.apiKeyEnv];
     if (!apiKey) throw new AuditInputError(`train.service.apiKeyEnv: the environment variable ${service.apiKeyEnv} is not set (it holds the service's API key)`);
+    // Checked before the time limit's timer starts: a bad header is an input error, nothing to clean up.
+    this.connection = { baseURL: service.baseURL, apiKey, auth: service.auth, ...(service.apiVersion ? { apiVersion: service.apiVersion } : {}), ...resolveServiceHeaders(service.headers, env) };
     const limitMs = service.timeLimitMinutes * 60_000;
     this.deadline = Date.now() + limitMs;
     this.timer = setTimeout(() => this.stop(new ServiceError(`the audit's time limit of ${service.timeLimitMinutes} minutes (train.service.timeLimitMinutes) was reached; running jobs were cancelled`)), limitMs);
     this.timer.unref();
     options.signal?.addEventListener('abort', () => this.stop(new ServiceError('the audit was aborted; running jobs were cancelled')), { once: true });
-    this.connection = { baseURL: service.baseURL, apiKey, auth: service.auth, ...(service.apiVersion ? { apiVersion: service.apiVersion } : {}), ...resolveServiceHeaders(service.headers, env) };
     this.client = new ServiceClient({
       ...this.connection,
       maxAttempts: service.maxAttempts,
