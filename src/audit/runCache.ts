@@ -176,6 +176,61 @@ export class CachingBackend implements TrainerBackend {
   }
 }
 
+/**
+ * A JSON value made deterministically from `parts` (a generated text baseline: the base model's
+ * files, the prompts, the sampling settings and seed), read from the cache folder when it is there
+ * and `valid`, else made and stored. Without a folder it is just made (and `parts` not computed).
+ * A value holding a non-finite number is not stored (JSON cannot give it back the same).
+ */
+export async function cachedValue<T>(
+  dir: string | undefined,
+  kind: string,
+  parts: () => Promise<unknown>,
+  make: () => Promise<T>,
+  options: { valid: (value: unknown) => value is T; emit?: ProgressListener },
+): Promise<{ value: T; cached: boolean }> {
+  if (!dir) return { value: await make(), cached: false };
+  const emit = options.emit ?? silent;
+  const h = createHash('sha256');
+  feed(h, [MARK, CACHE_FORMAT, kind, runtimeVersions(), engineFingerprint(), await parts()]);
+  const key = h.digest('hex');
+  const folder = path.join(dir, `v${CACHE_FORMAT}`);
+  const file = path.join(folder, `${kind}-${key}.json`);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text !== undefined) {
+    try {
+      const entry = JSON.parse(text) as { format?: unknown; version?: unknown; key?: unknown; sha256?: unknown; value?: unknown };
+      if (entry.format !== MARK || entry.version !== CACHE_FORMAT || entry.key !== key) throw new Error('not an entry of this cache format for this key');
+      if (createHash('sha256').update(JSON.stringify(entry.value)).digest('hex') !== entry.sha256) throw new Error('the value does not match its SHA-256');
+      if (!options.valid(entry.value)) throw new Error('the value does not fit what was asked for');
+      return { value: entry.value, cached: true };
+    } catch (e) {
+      emit({ kind: 'warning', stage: 'cache', message: `run cache entry ${file} is not usable (${(e as Error).message}); making it again` });
+    }
+  }
+  const value = await make();
+  let json: string;
+  try {
+    json = JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError('non-finite');
+      return v;
+    });
+  } catch {
+    return { value, cached: false };
+  }
+  const entry = `{"format":${JSON.stringify(MARK)},"version":${CACHE_FORMAT},"key":"${key}","sha256":"${createHash('sha256').update(json).digest('hex')}","value":${json}}\n`;
+  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await mkdir(folder, { recursive: true });
+    await writeFile(tmp, entry);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    emit({ kind: 'warning', stage: 'cache', message: `run cache ${folder}: could not store a ${kind} (${(e as Error).message})` });
+  }
+  return { value, cached: false };
+}
+
 function parseMeta(text: string, key: string): EntryMeta {
   let m: unknown;
   try {
@@ -256,4 +311,24 @@ function engineFingerprint(): string {
   }
   fingerprint = h.digest('hex');
   return fingerprint;
+}
+
+/**
+ * SHA-256 of every file a model folder's text model is read from: everything under onnx/ (the
+ * graph and any external data) and the tokenizer and config files.
+ */
+export async function modelFolderIdentity(folder: string): Promise<Record<string, string>> {
+  const onnxDir = path.join(folder, 'onnx');
+  const files = [
+    ...(readdirSync(onnxDir, { recursive: true }) as string[]).map((f) => path.join('onnx', f)),
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'config.json',
+  ].sort();
+  const out: Record<string, string> = {};
+  for (const f of files) {
+    const bytes = await readFile(path.join(folder, f)).catch(() => undefined);
+    if (bytes) out[f.split(path.sep).join('/')] = createHash('sha256').update(bytes).digest('hex');
+  }
+  return out;
 }

@@ -167,12 +167,27 @@ describe('run cache', () => {
         cache: path.join(dir, 'cache'),
         out: path.join(dir, out),
       }, 'test');
-    const first = (await audit(config('o1'))).report;
+    const firstEvents: ProgressEvent[] = [];
+    const first = (await audit(config('o1'), { onEvent: (e) => firstEvents.push(e) })).report;
     const backend = counting();
-    const second = (await audit(config('o2'), { backend })).report;
+    const events: ProgressEvent[] = [];
+    const second = (await audit(config('o2'), { backend, onEvent: (e) => events.push(e) })).report;
     expect(backend.trained).toBe(0);
+    // The generated baselines' sampling passes are read too, one message per control seed.
+    const read = (list: ProgressEvent[]) => list.filter((e) => e.kind === 'info' && /^clean baseline \(seed \d+\): \d+ sampling pass\(es\) read from the run cache$/.test(e.message));
+    expect(read(firstEvents)).toHaveLength(0);
+    expect(read(events)).toHaveLength(2);
+    expect((await readdir(path.join(dir, 'cache', 'v1'))).filter((f) => f.startsWith('baseline-rows-')).length).toBeGreaterThanOrEqual(2);
     expect(second.run.cachedRuns).toBeGreaterThanOrEqual(4);
     expect(results(second)).toBe(results(first));
+    // A stored baseline whose rows were edited no longer matches its hash: sampled again, same report.
+    const stored = (await readdir(path.join(dir, 'cache', 'v1'))).filter((f) => f.startsWith('baseline-rows-')).sort()[0]!;
+    const file = path.join(dir, 'cache', 'v1', stored);
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/"completion":"([^"]*)"/, '"completion":"7 7 7 7"'));
+    const thirdEvents: ProgressEvent[] = [];
+    const third = (await audit(config('o3'), { onEvent: (e) => thirdEvents.push(e) })).report;
+    expect(thirdEvents.filter((e) => e.kind === 'warning' && e.message.includes(`${stored} is not usable (the value does not match its SHA-256); making it again`))).toHaveLength(1);
+    expect(results(third)).toBe(results(first));
   });
 });
 
