@@ -94,12 +94,30 @@ describe('GitHub Action script (process)', () => {
     expect(r.summary).toContain('no-such.yaml: cannot read config file');
   });
 
+  it('run cache: a second run of the step reads every probe run, with the same verdict and numbers', async () => {
+    const cache = tmp.file('run-cache');
+    const first = await runAction('cache-1', { CONFIG: 'audit.yaml', ARGS: FAST, OUT: tmp.file('cache-1'), RUN_CACHE_DIR: cache });
+    const second = await runAction('cache-2', { CONFIG: 'audit.yaml', ARGS: FAST, OUT: tmp.file('cache-2'), RUN_CACHE_DIR: cache });
+    const [a, b] = await Promise.all([first, second].map(async (r) => JSON.parse(await readFile(r.outputs['report-json']!, 'utf8'))));
+    expect(second.outputs.verdict).toBe(first.outputs.verdict);
+    expect(a.run.cachedRuns).toBe(0);
+    expect(b.run.cachedRuns).toBeGreaterThan(0);
+    expect(b.probes).toEqual(a.probes);
+  });
+
   it('action.yml passes every input the script reads and exposes every output it writes', async () => {
     const action = parse(await readFile('action.yml', 'utf8'));
     const step = action.runs.steps.find((s: { id?: string }) => s.id === 'audit');
+    const cacheDir = '${{ runner.temp }}/audit-dataset-run-cache';
     for (const [name, value] of Object.entries(step.env as Record<string, string>)) {
-      if (name.startsWith('INPUT_')) expect(value).toBe(`\${{ inputs.${name.slice(6).toLowerCase().replace(/_/g, '-')} }}`);
+      if (name === 'INPUT_RUN_CACHE_DIR') expect(value).toBe("${{ inputs.run-cache == 'true' && format('{0}/audit-dataset-run-cache', runner.temp) || '' }}");
+      else if (name.startsWith('INPUT_')) expect(value).toBe(`\${{ inputs.${name.slice(6).toLowerCase().replace(/_/g, '-')} }}`);
     }
+    // The folder the script is given is the one actions/cache restores and saves, only when asked.
+    const cache = action.runs.steps.find((s: { uses?: string }) => s.uses?.startsWith('actions/cache@'));
+    expect(cache).toMatchObject({ if: "inputs.run-cache == 'true'", with: { path: cacheDir } });
+    expect(action.runs.steps.indexOf(cache)).toBeLessThan(action.runs.steps.indexOf(step));
+    expect(action.inputs['run-cache'].default).toBe('true');
     for (const k of ['verdict', 'failed', 'exit-code', 'report-dir', 'report-json', 'report-html', 'sarif']) {
       expect(action.outputs[k].value).toBe(`\${{ steps.audit.outputs.${k} }}`);
     }
@@ -125,6 +143,8 @@ describe('GitHub Action: pure parts', () => {
     ]);
     expect(() => readInputs({ INPUT_FAIL_ON: 'sometimes' }, '/w')).toThrow(/fail-on: 'sometimes' is not one of fail, inconclusive, never/);
     expect(readInputs({}, '/w')).toMatchObject({ config: 'audit.yaml', args: [], failOn: 'fail', out: '/w/audit-report' });
+    expect(readInputs({}, '/w').runCache).toBeUndefined();
+    expect(readInputs({ INPUT_RUN_CACHE_DIR: '/tmp/rc' }, '/w').runCache).toBe('/tmp/rc');
   });
 
   it('writes multi-line outputs with a delimiter not in the value', () => {

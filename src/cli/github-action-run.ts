@@ -35,7 +35,7 @@ async function main(): Promise<number> {
   const env = process.env;
   const inputs = readInputs(env, process.cwd());
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
-  const cli = await runCli(['audit', '--config', inputs.config, '--out', inputs.out, '--json', ...inputs.args]);
+  const cli = await runCli(['audit', '--config', inputs.config, '--out', inputs.out, '--json', ...(inputs.runCache ? ['--cache', inputs.runCache] : []), ...inputs.args]);
   const outputs: Record<string, string> = { 'exit-code': String(cli.code), 'report-dir': '', 'report-json': '', 'report-html': '', sarif: '' };
   let summary: string;
   let verdict: string;

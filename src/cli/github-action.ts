@@ -20,6 +20,8 @@ export interface ActionInputs {
   /** Report folder (absolute). */
   out: string;
   artifactName: string;
+  /** The run cache folder (absolute) that action.yml restores and saves with actions/cache; absent: none. */
+  runCache?: string;
 }
 
 /** The action's inputs from the environment action.yml sets (INPUT_CONFIG, INPUT_ARGS, ...). */
@@ -33,6 +35,7 @@ export function readInputs(env: Record<string, string | undefined>, cwd: string)
     failOn: failOn as FailOn,
     out: path.resolve(cwd, get('OUT', 'audit-report')),
     artifactName: get('ARTIFACT_NAME', 'audit-dataset-report'),
+    ...(get('RUN_CACHE_DIR', '') ? { runCache: path.resolve(cwd, get('RUN_CACHE_DIR', '')) } : {}),
   };
 }
 
