@@ -1,10 +1,15 @@
 /** `audit-dataset inspect` end to end (needs `npm run build`; `npm test` runs it first). */
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { writeModel } from '../src/onnx/io.js';
 import { makeModel, onnx, tensorValueInfo } from '../src/onnx/proto.js';
 import { mlpModel } from './helpers/models.js';
+import { writeModelFolder } from '../src/models/folder.js';
+import { buildGpt } from '../src/models/gpt.js';
+import { readWeights } from '../src/train/weights.js';
+import { FOLDER_SPEC, GPT } from './audit/textPair.js';
+import { mergedDecoder } from './models/mergedDecoder.js';
 
 import { runCli } from './helpers/cli.js';
 import { useTempDir } from './helpers/files.js';
@@ -49,6 +54,24 @@ describe('audit-dataset inspect', () => {
     const diff = JSON.parse(r.stdout);
     expect(diff.sameArchitecture).toBe(false);
     expect(diff.firstDifference).toBe('fc1.weight: [256,784] vs [128,784]');
+  });
+
+  it('takes a model folder (transformers.js layout) for --model and --compare', async () => {
+    // Two merged decoders of other weights and layouts: the same architecture as training reads it.
+    for (const [name, seed, layout] of [['merged-a', 3, 'shared'], ['merged-b', 4, 'in-branches']] as const) {
+      await writeModelFolder(tmp.file(name), { model: mergedDecoder(GPT, readWeights(buildGpt({ ...GPT, seed })), layout), ...FOLDER_SPEC });
+      await rename(tmp.file(`${name}/onnx/model.onnx`), tmp.file(`${name}/onnx/decoder_model_merged.onnx`));
+    }
+    const r = await cli('inspect', '--model', tmp.file('merged-a'), '--compare', tmp.file('merged-b'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ mergedDecoder: true, trainable: true, sameArchitecture: true });
+    await writeModelFolder(tmp.file('plain'), { model: buildGpt({ ...GPT, seed: 3 }), ...FOLDER_SPEC });
+    const plain = JSON.parse((await cli('inspect', '--model', tmp.file('plain'), '--json')).stdout);
+    expect(plain.trainable).toBe(true);
+    expect(plain.mergedDecoder).toBeUndefined();
+    const missing = await cli('inspect', '--model', tmp.dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/model folder has no onnx\/model\.onnx \(nor onnx\/decoder_model_merged\.onnx\)/);
   });
 
   it('lists unsupported ops on the gradient path', async () => {

@@ -5,6 +5,7 @@ import { compareArchitectures, fingerprint } from '../onnx/fingerprint.js';
 import { readModel } from '../onnx/io.js';
 import { CACHE_BRANCH_INPUT, inlineNoCacheBranch } from '../onnx/cacheBranch.js';
 import { cloneModel } from '../train/weights.js';
+import { modelFileOf } from '../models/folder.js';
 import { DataType, graphOf, valueInfoElemType, type ModelProto } from '../onnx/proto.js';
 import type { Command } from './command.js';
 
@@ -87,14 +88,15 @@ export const inspectCommand: Command<InspectArgs> = {
   describe: 'Show a model\'s inputs, outputs, parameters and ops, whether it can be trained, and (--compare) whether another model has the same architecture',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'ONNX model file' })
-      .option('compare', { type: 'string', describe: 'another ONNX model to compare architectures with' })
+      .option('model', { type: 'string', demandOption: true, describe: 'ONNX model file, or a model folder (onnx/model.onnx or onnx/decoder_model_merged.onnx)' })
+      .option('compare', { type: 'string', describe: 'another ONNX model (or model folder) to compare architectures with' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .example('$0 inspect --model teacher.onnx', 'inputs, outputs, parameters, ops, and whether our engine can train it')
       .example('$0 inspect --model teacher.onnx --compare base.onnx --json', 'same architecture? (JSON: sameArchitecture, firstDifference)') as unknown as Argv<InspectArgs>,
   handler: async (args) => {
-    const model = await readModel(args.model);
-    const other = args.compare ? { model: await readModel(args.compare), path: args.compare } : undefined;
+    // A model folder (transformers.js layout) names its onnx/model.onnx or merged decoder.
+    const model = await readModel(modelFileOf(args.model));
+    const other = args.compare ? { model: await readModel(modelFileOf(args.compare)), path: args.compare } : undefined;
     const report = inspectModel(model, args.model, other);
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     return 0;
