@@ -49,6 +49,8 @@ export class CachingBackend implements TrainerBackend {
   readonly name: string;
   readonly stats: RunCacheStats = { hits: 0, misses: 0, damaged: 0 };
   private readonly folder: string;
+  /** Present exactly when the wrapped backend has it (the gradient screen checks for it). */
+  readonly gradient?: (job: Omit<LogitsStudentJob, 'train' | 'label'>) => Promise<Weights>;
 
   constructor(
     readonly inner: TrainerBackend,
@@ -57,11 +59,8 @@ export class CachingBackend implements TrainerBackend {
   ) {
     this.name = inner.name;
     this.folder = path.join(dir, `v${CACHE_FORMAT}`);
-    // Optional on the seam: present exactly when the wrapped backend has it (the screen checks).
     if (inner.gradient) this.gradient = (job) => inner.gradient!(job);
   }
-
-  readonly gradient?: (job: Omit<LogitsStudentJob, 'train' | 'label'>) => Promise<Weights>;
 
   get concurrency(): number | undefined {
     return this.inner.concurrency;
@@ -92,7 +91,6 @@ export class CachingBackend implements TrainerBackend {
   shape(model: ModelProto): Promise<{ inputWidth: number; outputWidth: number }> {
     return this.inner.shape(model);
   }
-
 
   async close(): Promise<void> {
     await this.inner.close?.();
