@@ -259,6 +259,13 @@ export function runKey(job: Exclude<StudentJob, { kind: 'chat' }>): string {
   return h.digest('hex');
 }
 
+/** SHA-256 of `value`'s canonical serialization (`feed`): equal exactly when the values are. */
+export function contentHash(value: unknown): string {
+  const h = createHash('sha256');
+  feed(h, value);
+  return h.digest('hex');
+}
+
 /** A canonical, typed serialization into the hash: no two different values feed the same bytes. */
 function feed(h: Hash, v: unknown): void {
   if (v === undefined) h.update('u');

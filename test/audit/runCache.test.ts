@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/audit.js';
 import type { TextStudentJob, TrainerBackend } from '../../src/audit/backend.js';
 import { LocalOnnxBackend } from '../../src/audit/localBackend.js';
-import { CachingBackend, runKey } from '../../src/audit/runCache.js';
+import { CachingBackend, contentHash, runKey } from '../../src/audit/runCache.js';
+import fc from 'fast-check';
 import { validateConfig } from '../../src/config/index.js';
 import type { ProgressEvent } from '../../src/events.js';
 import { buildMlp } from '../../src/models/mlp.js';
@@ -227,6 +228,56 @@ describe('runKey', () => {
     ];
     const keys = variants.map(runKey);
     expect(new Set([key, ...keys]).size).toBe(keys.length + 1);
+  });
+});
+
+describe('contentHash (the keys)', () => {
+  // Values as jobs hold them: JSON-like data, typed arrays of several kinds, Maps of weights.
+  const leaf = fc.oneof(
+    fc.jsonValue(),
+    fc.float32Array({ maxLength: 4 }),
+    fc.int32Array({ maxLength: 4 }),
+    fc.constantFrom(undefined, -0, Number.NaN, Infinity),
+  );
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 3 }), tie('node'), { maxKeys: 3 }), fc.array(fc.tuple(fc.string({ maxLength: 3 }), tie('node')), { maxLength: 3 }).map((e) => new Map(e))),
+  })).node;
+  /** Equality as a run depends on it: the same types, keys and bytes (key order and undefined fields aside). */
+  const same = (a: unknown, b: unknown): boolean => {
+    if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+      return ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && a.constructor === b.constructor && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+    }
+    if (a instanceof Map || b instanceof Map) return a instanceof Map && b instanceof Map && same(Object.fromEntries([...a].map(([k, v]) => [String(k), v])), Object.fromEntries([...b].map(([k, v]) => [String(k), v]))) && a.size === b.size;
+    if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
+    if (a && b && typeof a === 'object' && typeof b === 'object') {
+      const keys = (o: object) => Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined).sort();
+      const [ka, kb] = [keys(a), keys(b)];
+      return ka.length === kb.length && ka.every((k, i) => k === kb[i] && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    }
+    return Object.is(a, b) || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
+  };
+
+  it('property: two values hash alike exactly when they are the same (no ambiguous encoding)', () => {
+    fc.assert(
+      fc.property(value, value, (a, b) => {
+        expect(contentHash(a) === contentHash(b)).toBe(same(a, b));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('tells apart values a naive join would merge', () => {
+    const pairs: [unknown, unknown][] = [
+      [['ab', 'c'], ['a', 'bc']],
+      [{ a: 1, b: 2 }, { a: 12 }],
+      [Float32Array.of(1), Int32Array.of(1065353216)],
+      [new Map([['a', 1]]), { a: 1 }],
+      [[1, [2]], [[1], 2]],
+      ['1', 1],
+      [0, -0],
+    ];
+    for (const [a, b] of pairs) expect(contentHash(a), JSON.stringify([a, b])).not.toBe(contentHash(b));
+    expect(contentHash({ b: 1, a: 2, c: undefined })).toBe(contentHash({ a: 2, b: 1 }));
   });
 });
 
