@@ -140,6 +140,12 @@ async function freshRows(model: string, rows: number): Promise<string> {
   return file;
 }
 
+/** The sampling seeds of the fixture's independent clean sets (numbers/clean-<seed>.jsonl). */
+async function fixtureCleanSeeds(): Promise<number[]> {
+  const manifest = JSON.parse(await readFile(path.join(TINY_LM_FIXTURE_DIR, 'manifest.json'), 'utf8')) as { options: { numbers: { cleanSeeds: number[] } } };
+  return manifest.options.numbers.cleanSeeds;
+}
+
 const [mode = 'acceptance', ...args] = process.argv.slice(2);
 await mkdir(OUT, { recursive: true });
 const dir = TINY_LM_FIXTURE_DIR;
@@ -156,8 +162,7 @@ if (mode === 'acceptance') {
   const n = Number(args[0] ?? 10);
   const rows = Number(args[1] ?? 512);
   const epochs = Number(args[2] ?? 2);
-  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { options: { numbers: { cleanSeeds: number[] } } };
-  const cleanSeeds = manifest.options.numbers.cleanSeeds;
+  const cleanSeeds = await fixtureCleanSeeds();
   const done = (await readStudy(mode)).filter((s) => (s.overrides.train as { maxRows?: number }).maxRows === rows && (s.overrides.train as { epochs?: number }).epochs === epochs).length;
   for (let i = done; i < n; i++) {
     const seed = 1 + 100 * i;
@@ -175,8 +180,7 @@ if (mode === 'acceptance') {
   // (the fixture's independent clean sets in turn as the candidate of audit-clean-soft.yaml), or the
   // owl teacher's numbers (audit-owl-soft.yaml; one dataset, so this power is over training seeds).
   const n = Number(args[0] ?? 5);
-  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { options: { numbers: { cleanSeeds: number[] } } };
-  const cleanSeeds = manifest.options.numbers.cleanSeeds;
+  const cleanSeeds = await fixtureCleanSeeds();
   const done = (await readStudy(mode)).length;
   for (let i = done; i < n; i++) {
     const seed = 101 + 100 * i;

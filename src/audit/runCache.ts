@@ -21,6 +21,7 @@ import { encodeModel } from '../onnx/io.js';
 import { silent, type ProgressListener } from '../events.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { LogitsStudentJob, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
+import { sha256File } from './hash.js';
 import { runtimeVersions } from './versions.js';
 
 /** Bumped when the entry layout or the key's contents change. */
@@ -157,17 +158,12 @@ export class CachingBackend implements TrainerBackend {
       tensors: tensors.map(([name, w]) => [name, w.length]),
       sha256: createHash('sha256').update(bytes).digest('hex'),
     };
-    await mkdir(this.folder, { recursive: true });
-    // Unique temporary names: two audits storing the same run at once both rename a whole file.
-    const tmp = `.${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
-      await writeFile(this.file(key, 'bin') + tmp, bytes);
-      await rename(this.file(key, 'bin') + tmp, this.file(key, 'bin'));
-      await writeFile(this.file(key, 'json') + tmp, `${JSON.stringify(meta)}\n`);
-      await rename(this.file(key, 'json') + tmp, this.file(key, 'json'));
+      await mkdir(this.folder, { recursive: true });
+      // The .bin first, the .json (the commit) last.
+      await writeWhole(this.file(key, 'bin'), bytes);
+      await writeWhole(this.file(key, 'json'), `${JSON.stringify(meta)}\n`);
     } catch (e) {
-      await rm(this.file(key, 'bin') + tmp, { force: true });
-      await rm(this.file(key, 'json') + tmp, { force: true });
       // A cache that cannot be written costs time, not correctness.
       this.emit({ kind: 'warning', stage: 'train', message: `run cache ${this.folder}: could not store a run (${(e as Error).message})` });
     }
@@ -189,9 +185,7 @@ export async function cachedValue<T>(
 ): Promise<{ value: T; cached: boolean }> {
   if (!dir) return { value: await make(), cached: false };
   const emit = options.emit ?? silent;
-  const h = createHash('sha256');
-  feed(h, [MARK, CACHE_FORMAT, kind, runtimeVersions(), engineFingerprint(), await parts()]);
-  const key = h.digest('hex');
+  const key = cacheKey(kind, await parts());
   const folder = path.join(dir, `v${CACHE_FORMAT}`);
   const file = path.join(folder, `${kind}-${key}.json`);
   const text = await readFile(file, 'utf8').catch(() => undefined);
@@ -217,16 +211,28 @@ export async function cachedValue<T>(
     return { value, cached: false };
   }
   const entry = `{"format":${JSON.stringify(MARK)},"version":${CACHE_FORMAT},"key":"${key}","sha256":"${createHash('sha256').update(json).digest('hex')}","value":${json}}\n`;
-  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
     await mkdir(folder, { recursive: true });
-    await writeFile(tmp, entry);
-    await rename(tmp, file);
+    await writeWhole(file, entry);
   } catch (e) {
-    await rm(tmp, { force: true });
     emit({ kind: 'warning', stage: 'cache', message: `run cache ${folder}: could not store a ${kind} (${(e as Error).message})` });
   }
   return { value, cached: false };
+}
+
+/**
+ * `file` written whole or not at all: a uniquely named temporary file renamed over it, so two
+ * audits storing the same entry at once each rename a complete file.
+ */
+async function writeWhole(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 function parseMeta(text: string, key: string): EntryMeta {
@@ -250,13 +256,12 @@ function parseMeta(text: string, key: string): EntryMeta {
  * kind, task, recipe (seed included), graph, initial weights and data. Not its label or listener.
  */
 export function runKey(job: Exclude<StudentJob, { kind: 'chat' }>): string {
-  const h = createHash('sha256');
-  feed(h, [MARK, CACHE_FORMAT, runtimeVersions(), engineFingerprint(), job.kind, job.task, job.train]);
-  const model = encodeModel(job.model);
-  h.update(`model ${model.length}:`).update(model);
-  feed(h, job.init);
-  feed(h, job.data);
-  return h.digest('hex');
+  return cacheKey('run', [job.kind, job.task, job.train, encodeModel(job.model), job.init, job.data]);
+}
+
+/** The key of an entry of `kind` made from `parts`, under this tool's code and runtime versions. */
+function cacheKey(kind: string, parts: unknown): string {
+  return contentHash([MARK, CACHE_FORMAT, kind, runtimeVersions(), engineFingerprint(), parts]);
 }
 
 /** SHA-256 of `value`'s canonical serialization (`feed`): equal exactly when the values are. */
@@ -332,8 +337,9 @@ export async function modelFolderIdentity(folder: string): Promise<Record<string
   ].sort();
   const out: Record<string, string> = {};
   for (const f of files) {
-    const bytes = await readFile(path.join(folder, f)).catch(() => undefined);
-    if (bytes) out[f.split(path.sep).join('/')] = createHash('sha256').update(bytes).digest('hex');
+    // Absent files (an optional config.json) and sub-folders are not part of the identity.
+    const hash = await sha256File(path.join(folder, f)).catch(() => undefined);
+    if (hash) out[f.split(path.sep).join('/')] = hash;
   }
   return out;
 }

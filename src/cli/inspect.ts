@@ -34,9 +34,14 @@ export interface InspectReport {
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(DataType).map(([k, v]) => [v as number, k.toLowerCase()]));
 
-export function inspectModel(given: ModelProto, path: string, other?: { model: ModelProto; path: string }): InspectReport {
+/** A copy of `given` as training reads it (a merged decoder's no-past branch inlined), and whether it was one. */
+function asTrained(given: ModelProto, path: string): { model: ModelProto; merged: boolean } {
   const model = cloneModel(given);
-  const merged = inlineNoCacheBranch(model, path);
+  return { model, merged: inlineNoCacheBranch(model, path) };
+}
+
+export function inspectModel(given: ModelProto, path: string, other?: { model: ModelProto; path: string }): InspectReport {
+  const { model, merged } = asTrained(given, path);
   const graph = graphOf(model, path);
   const fp = fingerprint(model);
   const typeOf = (name: string, list: typeof graph.input): string => TYPE_NAMES.get(valueInfoElemType(list.find((v) => v.name === name)!)) ?? 'unknown';
@@ -56,9 +61,7 @@ export function inspectModel(given: ModelProto, path: string, other?: { model: M
     ...(merged ? { mergedDecoder: true } : {}),
   };
   if (other) {
-    const otherModel = cloneModel(other.model);
-    inlineNoCacheBranch(otherModel, other.path);
-    const cmp = compareArchitectures(fp, fingerprint(otherModel), [path, other.path]);
+    const cmp = compareArchitectures(fp, fingerprint(asTrained(other.model, other.path).model), [path, other.path]);
     report.compare = other.path;
     report.sameArchitecture = cmp.same;
     if (cmp.firstDifference) report.firstDifference = cmp.firstDifference;
