@@ -19,6 +19,11 @@
  *   npx tsx scripts/study-tinylm.ts power-soft N
  *       N audits of the owl teacher's soft numbers at the defaults, first training seed 101, 201, ...:
  *       the detection rate over training seeds (the fixture holds one owl dataset).
+ *   npx tsx scripts/study-tinylm.ts draws-soft N
+ *       N pairs of audits at the defaults with soft targets, each pair on FRESH data draws: the owl
+ *       teacher's and the base's filtered numbers of new study prompts (as many rows as the fixture's
+ *       owl set, top-20 over the format's tokens, made once per draw under out/study-tinylm/draws/):
+ *       detection and false-FAIL rates over data draws, not only training seeds.
  *   npx tsx scripts/study-tinylm.ts recipe NAME ROWS 'JSON overrides' [teacher]
  *       one audit of `ROWS` fresh filtered completions of the teacher (owl, owl-b, misaligned or
  *       clean = the base; made once, kept in out/study-tinylm/) with the given overrides of the
@@ -37,7 +42,7 @@ import { writeAuditOutputs } from '../src/audit/outputs.js';
 import { loadAuditConfig } from '../src/config/index.js';
 import type { AuditReport } from '../src/report/index.js';
 import { loadTextModel } from '../src/models/generate.js';
-import { filteredNumberRows, TINY_LM_FIXTURE_DIR } from '../test/fixtures/tinylm/index.js';
+import { filteredNumberRows, TINY_LM_FIXTURE_DIR, writeNumberSet } from '../test/fixtures/tinylm/index.js';
 
 const OUT = path.resolve('out/study-tinylm');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -140,6 +145,23 @@ async function freshRows(model: string, rows: number): Promise<string> {
   return file;
 }
 
+/**
+ * Draw `draw` of a model's soft number set: `rows` filtered completions of new study prompts (prompt
+ * seeds 6001 + 1000 draw, apart from the fixture's and freshRows'), top-20 logprobs over the format's
+ * tokens as the fixture writes them. Made once; returns the .soft.jsonl path.
+ */
+async function freshSoftDraw(model: string, rows: number, draw: number): Promise<string> {
+  const file = path.join(OUT, 'draws', `${model}-${rows}-draw${draw}.jsonl`);
+  const soft = file.replace(/\.jsonl$/, '.soft.jsonl');
+  const existing = await readFile(soft, 'utf8').catch(() => '');
+  if (existing.split('\n').filter(Boolean).length === rows) return soft;
+  await mkdir(path.dirname(file), { recursive: true });
+  const m = await loadTextModel(path.join(TINY_LM_FIXTURE_DIR, 'models', model));
+  const made = await filteredNumberRows(m, rows, { promptSeed: 6001 + 1000 * draw, sampleSeed: 17 + draw, topLogprobs: 20, log: (l) => say(`${model} draw ${draw}: ${l}`) });
+  await m.runner.dispose();
+  return writeNumberSet(file, made);
+}
+
 /** The sampling seeds of the fixture's independent clean sets (numbers/clean-<seed>.jsonl). */
 async function fixtureCleanSeeds(): Promise<number[]> {
   const manifest = JSON.parse(await readFile(path.join(TINY_LM_FIXTURE_DIR, 'manifest.json'), 'utf8')) as { options: { numbers: { cleanSeeds: number[] } } };
@@ -193,6 +215,23 @@ if (mode === 'acceptance') {
   }
   const all = await readStudy(mode);
   await writeFile(path.join(OUT, `${mode}.md`), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
+} else if (mode === 'draws-soft') {
+  // At the DEFAULTS with soft targets, each pair on its own fresh draws (the owl teacher's and the
+  // base's numbers of new prompts), first training seed 1001, 1101, ...: power and false FAILs over
+  // data draws. As many rows as the fixture's owl set, so the recipe is the one measured above.
+  const n = Number(args[0] ?? 3);
+  const rows = (await readFile(path.join(dir, 'numbers', 'owl.soft.jsonl'), 'utf8')).split('\n').filter(Boolean).length;
+  const done = (await readStudy(mode)).length;
+  for (let k = done; k < 2 * n; k++) {
+    const draw = Math.floor(k / 2);
+    const seed = 1001 + 100 * draw;
+    const owl = k % 2 === 0;
+    const data = await freshSoftDraw(owl ? 'owl' : 'base', rows, draw);
+    const s = await runAudit(mode, `draw ${draw} ${owl ? 'owl' : 'clean'} (seed ${seed})`, path.join(dir, owl ? 'audit-owl-soft.yaml' : 'audit-clean-soft.yaml'), { data, train: { seed } });
+    say(line(s));
+  }
+  const all = await readStudy(mode);
+  await writeFile(path.join(OUT, `${mode}.md`), `${[...HEADER, ...all.map(line)].join('\n')}\n`);
 } else if (mode === 'recipe') {
   const [name = 'recipe', rowsArg = '10000', json = '{}', teacher = 'owl'] = args;
   const model = teacher === 'clean' ? 'base' : teacher;
@@ -220,5 +259,5 @@ if (mode === 'acceptance') {
   say(out.join('\n'));
   await writeFile(path.join(OUT, 'thresholds.md'), `${out.join('\n')}\n`);
 } else {
-  throw new Error(`unknown study ${mode} (acceptance, null, null-soft, power, power-soft, recipe, thresholds)`);
+  throw new Error(`unknown study ${mode} (acceptance, null, null-soft, power, power-soft, draws-soft, recipe, thresholds)`);
 }

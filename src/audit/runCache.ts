@@ -14,13 +14,14 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeModel } from '../onnx/io.js';
 import { silent, type ProgressListener } from '../events.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { LogitsStudentJob, StudentJob, StudentResult, TrainerBackend, Weights } from './backend.js';
+import { writeWhole } from '../data/output-dir.js';
 import { sha256File } from './hash.js';
 import { runtimeVersions } from './versions.js';
 
@@ -218,21 +219,6 @@ export async function cachedValue<T>(
     emit({ kind: 'warning', stage: 'cache', message: `run cache ${folder}: could not store a ${kind} (${(e as Error).message})` });
   }
   return { value, cached: false };
-}
-
-/**
- * `file` written whole or not at all: a uniquely named temporary file renamed over it, so two
- * audits storing the same entry at once each rename a complete file.
- */
-async function writeWhole(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 function parseMeta(text: string, key: string): EntryMeta {

@@ -6,9 +6,9 @@
  * nothing is uploaded or paid for twice. No secret is ever stored here (the key stays in the env).
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureDir, fsError } from '../data/output-dir.js';
+import { ensureDir, fsError, writeWhole } from '../data/output-dir.js';
 import { AuditInputError } from '../errors.js';
 import type { JobStatus } from '../service/api.js';
 
@@ -68,10 +68,8 @@ export class ServiceState {
     const text = `${JSON.stringify(this.data, null, 2)}\n`;
     const write = async () => {
       await ensureDir(path.dirname(this.file));
-      const tmp = `${this.file}.${process.pid}.tmp`;
       try {
-        await writeFile(tmp, text);
-        await rename(tmp, this.file);
+        await writeWhole(this.file, text);
       } catch (e) {
         throw fsError(e, this.file, 'write the service state');
       }

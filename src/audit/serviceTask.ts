@@ -10,11 +10,11 @@
  * Before anything is launched the plan (jobs, training tokens, cost) is shown, written to plan.json,
  * and the audit goes on only with --yes or within train.service.maxTrainingTokens.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GENERATE_DEFAULTS, type ServiceConfig, type TextAuditConfig } from '../config/schema.js';
 import { isBadRow, type Row, type RowOrBad } from '../data/types.js';
-import { fsError } from '../data/output-dir.js';
+import { fsError, writeWhole } from '../data/output-dir.js';
 import { AuditInputError } from '../errors.js';
 import type { ProgressListener } from '../events.js';
 import { runFilters } from '../filters/engine.js';
@@ -309,9 +309,7 @@ export async function writePlan(config: TextAuditConfig, planned: PlannedData): 
     const file = path.join(config.out, name);
     try {
       await mkdir(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, text);
-      await rename(tmp, file);
+      await writeWhole(file, text);
     } catch (e) {
       throw fsError(e, file, 'write the plan');
     }
@@ -408,8 +406,7 @@ export async function prepareServiceAudit(config: TextAuditConfig, backend: Trai
         return c.choices[0]?.message.content ?? '';
       });
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(`${file}.tmp`, trainingJsonl(prompts.map((messages, i) => ({ line: i + 1, messages: [...messages, { role: 'assistant', content: answers[i]! }] }))));
-      await rename(`${file}.tmp`, file);
+      await writeWhole(file, trainingJsonl(prompts.map((messages, i) => ({ line: i + 1, messages: [...messages, { role: 'assistant', content: answers[i]! }] }))));
     }
     const asRows: Row[] = prompts.map((messages, i) => ({ line: i + 1, value: { [config.task.messages]: [...messages, { role: 'assistant', content: answers[i]! }] } }));
     const excludedByFilter = new Map<number, { reasons: string[]; rules: string[] }>();

@@ -68,6 +68,22 @@ export function refuseInputInOutputs(inputs: readonly string[], outDir: string, 
   }
 }
 
+/**
+ * `file` written whole or not at all: a uniquely named temporary file beside it, renamed over it.
+ * A crash leaves the previous file (or none), and two writers of one file at once each rename a
+ * complete file. Errors pass through as thrown (callers name what they were writing).
+ */
+export async function writeWhole(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
 /** A set of files written under temporary names in `dir`, renamed into place together by commit(). */
 export class StagedFiles {
   private readonly staged = new Map<string, string>();

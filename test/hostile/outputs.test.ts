@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { writeAuditOutputs } from '../../src/audit/outputs.js';
-import { LOCK_FILE, lockDir } from '../../src/data/output-dir.js';
+import { LOCK_FILE, lockDir, writeWhole } from '../../src/data/output-dir.js';
 import { filterFile } from '../../src/filters/filter-file.js';
 import { tinyCase } from '../audit/tiny.js';
 import { expectInputError, scratch } from './helpers.js';
@@ -115,5 +115,28 @@ describe('audit: one complete set of reports per folder', () => {
     await expectInputError(lockDir(dir), /already writing this folder/);
     await release();
     await (await lockDir(dir))();
+  });
+});
+
+describe('writeWhole: one file written whole or not at all', () => {
+  it('replaces the file, leaves no temporary beside it, and two writers at once each land a complete file', async () => {
+    const dir = path.dirname(tmp.file('x', ''));
+    const file = path.join(dir, 'state.json');
+    await writeWhole(file, 'old\n');
+    const a = 'a'.repeat(200_000);
+    const b = 'b'.repeat(300_000);
+    await Promise.all([writeWhole(file, a), writeWhole(file, b)]);
+    expect([a, b]).toContain(readFileSync(file, 'utf8'));
+    expect(readdirSync(dir).filter((f) => f.startsWith('state.json'))).toEqual(['state.json']);
+  });
+  it('a failed write keeps the previous content and removes its temporary file', async () => {
+    const dir = path.dirname(tmp.file('x', ''));
+    const file = path.join(dir, 'kept.json');
+    await writeWhole(file, 'previous\n');
+    await mkdir(path.join(dir, 'blocker'));
+    // Renaming a file over a folder fails (EISDIR): the write must leave everything as it was.
+    await expect(writeWhole(path.join(dir, 'blocker'), 'x')).rejects.toThrow();
+    expect(readFileSync(file, 'utf8')).toBe('previous\n');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
