@@ -15,7 +15,7 @@ import type { ModelProto } from '../onnx/proto.js';
 import { initLike } from '../train/init.js';
 import { withWeights } from '../train/weights.js';
 import { evaluateProbes, overallVerdict, POLICY_RULE, type ProbeRuns } from '../stats/index.js';
-import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen } from '../report/schema.js';
+import { REPORT_SCHEMA_VERSION, type AuditReport, type GradientScreen, type PositiveControl } from '../report/schema.js';
 import type { RemoteStudent, TrainerBackend, Weights } from './backend.js';
 import { prepareServiceAudit } from './serviceTask.js';
 import { ServiceBackend } from './serviceBackend.js';
@@ -97,8 +97,12 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
 
   // Seeds in looks (one look = the fixed design); each look's runs join the earlier ones.
   const arms: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0, remote: [] };
+  // The positive control, once it has shown transfer at a look, is decided: its test there used a
+  // stricter alpha than any later look's, so more of its runs could only cost time (two runs of
+  // fifteen in a five-seed audit that goes to its last look).
+  let positiveDecided: PositiveControl | undefined;
   const trainSeeds = async (stageSeeds: readonly number[]): Promise<void> => {
-    const stage = await trainArms(config, prepared, stageSeeds, backend, emit);
+    const stage = await trainArms(config, prepared, stageSeeds, backend, emit, { positive: positiveDecided === undefined });
     for (const arm of Object.keys(arms.scores) as Arm[]) arms.scores[arm].push(...stage.scores[arm]);
     arms.remote.push(...stage.remote);
     arms.trainingMs += stage.trainingMs;
@@ -120,7 +124,8 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     const probes = evaluateProbes(probeRuns, policy);
     // The positive control is tested like a candidate: its students against the same controls, or its own.
     const positiveControl =
-      positiveScores.length > 0
+      positiveDecided ??
+      (positiveScores.length > 0
         ? summarizePositiveControl(
             evaluateProbes(runsOf(positiveScores, prepared.positiveControlBaseline ? positiveBaseline : armScores.control), policy),
             {
@@ -129,9 +134,13 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
               ...(prepared.positiveControlBaseline ? { against: prepared.positiveControlBaseline } : {}),
             },
           )
-        : undefined;
+        : undefined);
+    if (positiveControl?.detected && !positiveDecided && seeds.length > positiveScores.length) {
+      positiveDecided = { ...positiveControl, seedsUsed: positiveScores.length, reason: `${positiveControl.reason} (decided at the look of ${positiveScores.length} seeds; no more positive-control runs were trained)` };
+    }
     const probeVerdict = overallVerdict(probes);
-    return { probes, probeRuns, positiveControl, probeVerdict, ...auditVerdict(probeVerdict, probes, positiveControl) };
+    const decided = positiveDecided ?? positiveControl;
+    return { probes, probeRuns, positiveControl: decided, probeVerdict, ...auditVerdict(probeVerdict, probes, decided) };
   };
   const staged = await runInStages(seeds, looksOf(config.train), config.policy, trainSeeds, evaluate);
   const { probes, positiveControl, probeVerdict, verdict, inconclusiveReason } = staged.evaluation;
@@ -206,6 +215,7 @@ async function trainArms(
   seeds: readonly number[],
   backend: TrainerBackend,
   emit: ProgressListener,
+  include: { positive: boolean },
 ): Promise<ArmRuns> {
   const arms: { arm: Arm; init: (seed: number) => Weights }[] = [
     { arm: 'student', init: () => prepared.baseWeights },
@@ -213,8 +223,8 @@ async function trainArms(
     // Fresh inits on the candidate: what the data teaches a student that does NOT share the init.
     ...(config.train.crossInit ? [{ arm: 'crossInit' as const, init: (seed: number) => initLike(prepared.base, 1_000_003 + seed) }] : []),
     // The positive control, where the task kind has one: the teacher's strongest signal on the candidate's inputs.
-    ...(config.train.positiveControl && prepared.positiveControl ? [{ arm: 'positive' as const, init: () => prepared.baseWeights }] : []),
-    ...(config.train.positiveControl && prepared.positiveControl && prepared.positiveControlBaseline ? [{ arm: 'positiveBaseline' as const, init: () => prepared.baseWeights }] : []),
+    ...(include.positive && config.train.positiveControl && prepared.positiveControl ? [{ arm: 'positive' as const, init: () => prepared.baseWeights }] : []),
+    ...(include.positive && config.train.positiveControl && prepared.positiveControl && prepared.positiveControlBaseline ? [{ arm: 'positiveBaseline' as const, init: () => prepared.baseWeights }] : []),
   ];
   const result: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0, remote: [] };
   const jobs = seeds.flatMap((seed) => arms.map((a) => ({ ...a, seed })));

@@ -125,6 +125,7 @@ export const PositiveControlSchema = Type.Object({
     transfer: Type.Boolean(),
     controlMean: Type.Optional(WireNumber({ description: 'mean of the runs the positive control is tested against (delta = mean - controlMean)' })),
   }, strict)),
+  seedsUsed: Type.Optional(Type.Integer({ minimum: 1, description: 'with seeds in stages: the seeds of the look at which the positive control showed transfer; it was decided there (a stricter alpha than any later look) and trained no further runs' })),
   against: Type.Optional(Type.String({ description: "what the positive-control students are tested against when not the audit's controls (text: students trained the same way on the base's next-token distributions on the same rows)" })),
   reason: Type.String({ description: 'one line in plain words' }),
 }, { ...strict, description: "Students trained with the audit's recipe and seeds on the strongest signal the teacher gives through the data's own channel (for logits tasks: the teacher's own outputs, at full precision, over the slice the candidate's targets cover, on the candidate inputs; its full distribution when the slice is every output; tested against the same controls. For text: its next-token distributions on the candidate rows, tested against students trained the same way on the base's), on the same probes. A pass with detected false becomes inconclusive." });

@@ -126,4 +126,20 @@ describe('seeds in stages', () => {
     expect(staged.probes[2]!.student.runs).toEqual(fixed.probes[2]!.student.runs.slice(0, s.seedsUsed));
     expect(s.looks[0]!.nominalAlpha).toBeLessThan(s.looks[1]?.nominalAlpha ?? 1);
   });
+  it('a positive control that showed transfer at a look is decided there: later looks train no more of its runs', async () => {
+    // An effect threshold no bound can get under keeps the audit going to its last look.
+    const staged = await run(all, { seeds: 6, sequential: true, firstSeeds: 3 }, { minEffect: 1e-12 });
+    const s = staged.sequential!;
+    expect(s.looks.map((l) => l.decision)).toEqual(['continue', 'pass']);
+    const pc = staged.positiveControl!;
+    expect(pc.detected).toBe(true);
+    expect(pc.seedsUsed).toBe(3);
+    for (const p of pc.probes) expect(p.runs).toHaveLength(3);
+    expect(staged.probes[0]!.student.runs).toHaveLength(6);
+    expect(pc.reason).toMatch(/decided at the look of 3 seeds/);
+    // Two arms for six seeds and the positive control's three: 15 runs, not 18.
+    const fixed = await run(all, { seeds: 6, sequential: false }, { minEffect: 1e-12 });
+    expect(staged.run.steps / fixed.run.steps).toBeCloseTo(15 / 18, 6);
+    expect(fixed.positiveControl!.seedsUsed).toBeUndefined();
+  });
 });
