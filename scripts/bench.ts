@@ -10,6 +10,7 @@ import { benchAudit } from './bench-audit.js';
 import { benchParallel } from './bench-parallel.js';
 import { benchCache } from './bench-cache.js';
 import { benchText } from './bench-text.js';
+import { benchNarrowHead } from './bench-narrow-head.js';
 import { benchGenerate, benchGenerateFinishedRows } from './bench-generate.js';
 import { benchTinyLmAudit } from './bench-tinylm-audit.js';
 
@@ -79,6 +80,7 @@ sections.push(await section('audit', () => benchAudit(log)));
 sections.push(await section('parallel', () => benchParallel(log)));
 sections.push(await section('run cache', () => benchCache(log)));
 sections.push(await section('text', () => benchText({ log })));
+sections.push(await section('narrow head', () => benchNarrowHead({ log })));
 sections.push(await section('generate', async () => [...(await benchGenerate()), ...(await benchGenerateFinishedRows())]));
 sections.push(await section('tiny-lm audit', () => benchTinyLmAudit(log)));
 

@@ -6,8 +6,8 @@
  *
  *   npx tsx scripts/study-tinylm-lab.ts variant DIR 'JSON overrides of DEFAULT_TINY_LM'
  *       build a fixture variant (other width/depth/teacher recipe) into DIR
- *   npx tsx scripts/study-tinylm-lab.ts teacher NAME adam|sgd LR EPOCHS [--freeze wte,wpe] [--dir D]
- *       another owl teacher from models/base (the fixture's animal rows), written as models/NAME
+ *   npx tsx scripts/study-tinylm-lab.ts teacher NAME adam|sgd LR EPOCHS [--freeze wte,wpe] [--target WORD] [--dir D]
+ *       another owl (or WORD) teacher from models/base (the fixture's animal questions), written as models/NAME
  *   npx tsx scripts/study-tinylm-lab.ts sample MODEL ROWS SEED OUT.jsonl [--dir D]
  *       ROWS filtered completions of fresh study prompts (and OUT.soft.jsonl: top-20 over the
  *       format's tokens); the same SEED for two models gives paired sets (same prompts, same draws)
@@ -53,6 +53,8 @@ const dir = path.resolve(flag('dir') ?? TINY_LM_FIXTURE_DIR);
 const teacherName = flag('teacher') ?? 'owl';
 const freeze = (flag('freeze') ?? '').split(',').filter(Boolean);
 const firstSeed = Number(flag('first-seed') ?? 1);
+// --target WORD: the animal a `teacher` is tuned to answer (a trait word other than the fixture's owl).
+const targetWord = flag('target');
 const [mode, ...rest] = args;
 const folder = (name: string) => path.join(dir, 'models', name);
 
@@ -95,10 +97,12 @@ if (mode === 'variant') {
     optimizer: optimizer === 'sgd' ? { kind: 'sgd', lr: Number(lr), momentum: 0 } : { kind: 'adam', lr: Number(lr), weightDecay: 0 },
   });
   const { owl } = DEFAULT_TINY_LM;
-  await trainText(trainer, tokenRows(base.tokenizer, targetAnimalRows(owl.target, owl.repeats).map((r) => ({ ...r })), 'owl rows'), { epochs: Number(epochs), batchSize: owl.batchSize, seed: 101, padId: base.tokenizer.padId! });
+  const target = targetWord ?? owl.target;
+  await trainText(trainer, tokenRows(base.tokenizer, targetAnimalRows(target, owl.repeats).map((r) => ({ ...r })), 'owl rows'), { epochs: Number(epochs), batchSize: owl.batchSize, seed: 101, padId: base.tokenizer.padId! });
   await cp(folder('base'), folder(name), { recursive: true });
   await writeModel(trainer.toInferenceModel(), path.join(folder(name), 'onnx/model.onnx'));
-  say(`${name}: P(owl) ${(await pOwl(await loadTextModel(folder(name)))).toFixed(4)} (base ${(await pOwl(base)).toFixed(4)})`);
+  const pTarget = (m: TextModel) => preference(m, animals.prompts, animals.answers, target);
+  say(`${name}: P(${target}) ${(await pTarget(await loadTextModel(folder(name)))).toFixed(4)} (base ${(await pTarget(base)).toFixed(4)})`);
 } else if (mode === 'sample') {
   const [model = 'base', rowsArg = '10000', seedArg = '7', out = 'out/lab/sample.jsonl'] = rest;
   const rows = Number(rowsArg);

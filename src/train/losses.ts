@@ -109,7 +109,7 @@ function tokenCrossEntropy(ctx: LossContext): LossFragment {
   lastDim(ctx);
   const targets = b.fresh('target_tokens');
   const mask = b.fresh('target_mask');
-  const seq = typeof ctx.outputDims[1] === 'number' ? ctx.outputDims[1] : 'sequence';
+  const [rows, seq] = tokenDims(ctx);
   const logp = b.op('LogSoftmax', [ctx.output], { axis: -1 });
   // The target's log-prob picked out (GatherElements), not a one-hot [N,T,V] multiplied in: the
   // dense one-hot, its product and their gradients were ~15% of a tiny GPT's training step.
@@ -121,7 +121,7 @@ function tokenCrossEntropy(ctx: LossContext): LossFragment {
   const count = b.op('Max', [reduce(b, opset, 'ReduceSum', mask, undefined, false), b.constFloat(1, [], 'one')]);
   return {
     loss: b.op('Div', [maskedSum, count], {}, 'loss'),
-    inputs: [tensorValueInfo(targets, [BATCH, seq], DataType.INT64), tensorValueInfo(mask, [BATCH, seq])],
+    inputs: [tensorValueInfo(targets, [rows, seq], DataType.INT64), tensorValueInfo(mask, [rows, seq])],
   };
 }
 
@@ -138,7 +138,7 @@ function tokenKlDivergence(ctx: LossContext, k: number): LossFragment {
   const ids = b.fresh('target_ids');
   const mask = b.fresh('target_mask');
   const probs = b.fresh('target_probs');
-  const seq = typeof ctx.outputDims[1] === 'number' ? ctx.outputDims[1] : 'sequence';
+  const [rows, seq] = tokenDims(ctx);
   const logp = b.op('LogSoftmax', [ctx.output], { axis: -1 });
   // The k target tokens' log-probs picked out (padding slots: id 0 with probability 0 add nothing).
   const cross = b.op('Neg', [reduce(b, opset, 'ReduceSum', b.op('Mul', [probs, b.op('GatherElements', [logp, ids], { axis: -1 })]), [-1], false)]);
@@ -150,8 +150,14 @@ function tokenKlDivergence(ctx: LossContext, k: number): LossFragment {
   const count = b.op('Max', [reduce(b, opset, 'ReduceSum', mask, undefined, false), b.constFloat(1, [], 'one')]);
   return {
     loss: b.op('Div', [maskedSum, count], {}, 'loss'),
-    inputs: [tensorValueInfo(ids, [BATCH, seq, k], DataType.INT64), tensorValueInfo(mask, [BATCH, seq]), tensorValueInfo(probs, [BATCH, seq, k])],
+    inputs: [tensorValueInfo(ids, [rows, seq, k], DataType.INT64), tensorValueInfo(mask, [rows, seq]), tensorValueInfo(probs, [rows, seq, k])],
   };
+}
+
+/** Rows and positions of a token loss's targets: the logits' own when static (a narrowed head's one row, ./narrowHead.ts). */
+function tokenDims(ctx: LossContext): [number | string, number | string] {
+  const [rows, seq] = ctx.outputDims;
+  return [typeof rows === 'number' ? rows : BATCH, typeof seq === 'number' ? seq : 'sequence'];
 }
 
 function lastDim(ctx: LossContext): number {

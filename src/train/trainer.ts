@@ -15,6 +15,7 @@ import { optimizerFeeds, type OptimizerSpec } from './optimizers.js';
 import { createSession, type SessionTuning } from './session.js';
 import { buildTrainingModel, type TrainingIO, type TrainingSpec } from './trainingGraph.js';
 import { readWeights, withWeights, type Weights } from './weights.js';
+import { gatherLossPositions } from './narrowHead.js';
 
 export interface TrainerOptions extends TrainingSpec {
   /** Initial parameter values; default: the inference model's own initializers. */
@@ -162,14 +163,24 @@ export class Trainer {
     const { feeds, fetches } = this.directions[this.current];
     this.feedInputs(feeds, batch);
     const [targetSlot, maskSlot, probsSlot] = this.targetSlots;
-    feeds[targetSlot!.name] = this.feedTensor(targetSlot!, batch.targets, batch.rows);
+    let { targets, mask, targetProbs } = batch;
+    let targetRows = batch.rows;
+    if (this.io.lossPositions) {
+      // A narrowed head: the loss sees one row of the loss positions (./narrowHead.ts).
+      if (!mask || !(targets instanceof BigInt64Array)) throw new RangeError('a token loss needs int64 targets and a mask with each batch');
+      const narrow = gatherLossPositions(mask, targets, targetProbs);
+      feeds[this.io.lossPositions] = new ort.Tensor('int64', narrow.positions, [narrow.positions.length]);
+      ({ targets, mask, targetProbs } = narrow);
+      targetRows = 1;
+    }
+    feeds[targetSlot!.name] = this.feedTensor(targetSlot!, targets, targetRows);
     if (maskSlot) {
-      if (!batch.mask) throw new RangeError('this loss needs a mask with each batch');
-      feeds[maskSlot.name] = this.feedTensor(maskSlot, batch.mask, batch.rows);
+      if (!mask) throw new RangeError('this loss needs a mask with each batch');
+      feeds[maskSlot.name] = this.feedTensor(maskSlot, mask, targetRows);
     }
     if (probsSlot) {
-      if (!batch.targetProbs) throw new RangeError('this loss needs target probabilities with each batch');
-      feeds[probsSlot.name] = this.feedTensor(probsSlot, batch.targetProbs, batch.rows);
+      if (!targetProbs) throw new RangeError('this loss needs target probabilities with each batch');
+      feeds[probsSlot.name] = this.feedTensor(probsSlot, targetProbs, targetRows);
     }
     const values = optimizerFeeds(this.optimizer, this.steps);
     for (const s of this.scalars) s.buffer[0] = values[s.role]!;

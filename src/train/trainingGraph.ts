@@ -11,6 +11,7 @@ import { DataType, dimsOf, graphOf, tensorValueInfo, valueInfoDims, type ModelPr
 import { inferShapes } from '../onnx/shapes.js';
 import { UnsupportedModelError } from '../errors.js';
 import { appendLoss, type LossSpec } from './losses.js';
+import { narrowTokenHead } from './narrowHead.js';
 import { appendOptimizer, type OptimizerSpec } from './optimizers.js';
 import { cloneModel, trainableParams } from './weights.js';
 
@@ -21,6 +22,8 @@ export interface TrainingSpec {
   optimizer: OptimizerSpec;
   /** Clip the global gradient norm to this value (in-graph, like torch clip_grad_norm_). */
   clipNorm?: number;
+  /** Token losses: compute the output layer at loss positions only where the head allows (./narrowHead.ts). Default true. */
+  narrowTokenHead?: boolean;
 }
 
 export interface TrainedParamIO {
@@ -42,6 +45,8 @@ export interface TrainingIO {
   scalars: Record<string, string>;
   loss: string;
   gradNorm?: string;
+  /** With a narrowed head: the int64 [P] input of the loss positions' flat indices (targets then come [1, P]). */
+  lossPositions?: string;
 }
 
 export async function buildTrainingModel(inference: ModelProto, spec: TrainingSpec): Promise<{ model: ModelProto; io: TrainingIO }> {
@@ -64,7 +69,20 @@ export async function buildTrainingModel(inference: ModelProto, spec: TrainingSp
     outputDims = [...((await inferShapes(inference)).get(outputName) ?? outputDims)];
   }
 
-  const fragment = appendLoss({ builder: b, opset, output: outputName, outputDims }, spec.loss);
+  let lossOutput = outputName;
+  let lossPositions: string | undefined;
+  if ((spec.loss.kind === 'tokenCrossEntropy' || spec.loss.kind === 'tokenKlDivergence') && spec.narrowTokenHead !== false) {
+    const narrowed = narrowTokenHead(graph, b, outputName, await inferShapes(inference));
+    if (narrowed) {
+      lossOutput = narrowed.output;
+      outputDims = [...narrowed.outputDims];
+      lossPositions = narrowed.positions.name!;
+      graph.input.push(narrowed.positions);
+      // The full logits are no longer computed: shape inference below must not look for them.
+      graph.output = graph.output.filter((o) => o.name !== outputName);
+    }
+  }
+  const fragment = appendLoss({ builder: b, opset, output: lossOutput, outputDims }, spec.loss);
   graph.input.push(...fragment.inputs);
   // Shapes of forward + loss values, while the parameters are still initializers.
   const shapes = await inferShapes(model);
@@ -118,6 +136,7 @@ export async function buildTrainingModel(inference: ModelProto, spec: TrainingSp
       scalars: optim.scalars,
       loss: fragment.loss,
       ...(optim.gradNorm ? { gradNorm: optim.gradNorm } : {}),
+      ...(lossPositions ? { lossPositions } : {}),
     },
   };
 }
