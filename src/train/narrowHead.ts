@@ -9,7 +9,7 @@
  * full logits (the rewrite is an optimisation, never a requirement).
  */
 import type { GraphBuilder } from '../onnx/builder.js';
-import { DataType, initializersOf, nodesOf, tensorValueInfo, type GraphProto, type NodeProto, type ValueInfoProto } from '../onnx/proto.js';
+import { DataType, dimsOf, initializersOf, nodesOf, tensorValueInfo, type GraphProto, type NodeProto, type ValueInfoProto } from '../onnx/proto.js';
 
 export interface NarrowedHead {
   /** Logits at the loss positions only: [1, P, V]. */
@@ -21,14 +21,18 @@ export interface NarrowedHead {
 
 type Shapes = ReadonlyMap<string, readonly (number | string)[]>;
 
-const isConstant = (graph: GraphProto, name: string): boolean => initializersOf(graph).some((t) => t.name === name);
-
 /**
  * Rewrites `graph` so the loss reads `output` at gathered positions; undefined (graph untouched)
  * when the head is not a MatMul of [N, T, W] by [W, V] (+ a [V] bias) whose result feeds nothing else.
  */
 export function narrowTokenHead(graph: GraphProto, b: GraphBuilder, output: string, shapes: Shapes): NarrowedHead | undefined {
   const nodes = nodesOf(graph);
+  // Shape inference lists computed values; an initializer's shape is its own.
+  const initializers = new Map(initializersOf(graph).map((t) => [t.name, t]));
+  const shapeOf = (name: string): readonly (number | string)[] | undefined => {
+    const t = initializers.get(name);
+    return t ? dimsOf(t) : shapes.get(name);
+  };
   const producer = (name: string): NodeProto | undefined => nodes.find((n) => n.output.includes(name));
   const consumers = (name: string): number => nodes.filter((n) => n.input.includes(name)).length;
   let head = producer(output);
@@ -37,17 +41,17 @@ export function narrowTokenHead(graph: GraphProto, b: GraphBuilder, output: stri
   if (head?.opType === 'Add' && head.input.length === 2) {
     // logits = MatMul(h, W) + bias, the bias a constant [V].
     const [x, y] = head.input as [string, string];
-    const [product, constant] = isConstant(graph, y) ? [x, y] : isConstant(graph, x) ? [y, x] : [undefined, undefined];
+    const [product, constant] = initializers.has(y) ? [x, y] : initializers.has(x) ? [y, x] : [undefined, undefined];
     const inner = product ? producer(product) : undefined;
-    if (!product || !constant || inner?.opType !== 'MatMul' || consumers(product) !== 1 || shapes.get(constant)?.length !== 1) return undefined;
+    if (!product || !constant || inner?.opType !== 'MatMul' || consumers(product) !== 1 || shapeOf(constant)?.length !== 1) return undefined;
     dropped.push(head);
     bias = constant;
     head = inner;
   }
   if (head?.opType !== 'MatMul' || head.input.length !== 2) return undefined;
   const [hidden, matrix] = head.input as [string, string];
-  const hiddenDims = shapes.get(hidden);
-  const matrixDims = shapes.get(matrix);
+  const hiddenDims = shapeOf(hidden);
+  const matrixDims = shapeOf(matrix);
   const width = matrixDims?.[0];
   const vocab = matrixDims?.[1];
   if (hiddenDims?.length !== 3 || matrixDims?.length !== 2 || typeof width !== 'number' || typeof vocab !== 'number' || hiddenDims[2] !== width) return undefined;

@@ -3,7 +3,8 @@
  * opset 14 and 17, a float16 residual path). fixtures/reference/ holds each exported graph and
  * PyTorch's logits, masked token cross-entropy and parameter gradients for one right-padded batch
  * (made by scripts/reference/export_decoders.py; no Python needed here). The gradients come from
- * the engine's own path: the tokenCrossEntropy loss fragment, inferShapes and buildGradients.
+ * the engine's own path: the tokenCrossEntropy loss fragment, inferShapes and buildGradients;
+ * and again with the output layer computed at the loss positions only (src/train/narrowHead.ts).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { readModel } from '../../src/onnx/io.js';
 import { defaultOpset, graphOf, onnx, valueInfoDims } from '../../src/onnx/proto.js';
 import { inferShapes } from '../../src/onnx/shapes.js';
 import { appendLoss } from '../../src/train/losses.js';
+import { gatherLossPositions, narrowTokenHead } from '../../src/train/narrowHead.js';
 
 const DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'reference');
 /** ||g_ours - g_torch|| / ||g_torch|| per parameter, and |loss - loss_torch| / |loss_torch|. */
@@ -57,14 +59,15 @@ function relativeError(ours: Float32Array, theirs: Float32Array): number {
 
 interface Comparison {
   lossError: number;
-  logitsError: number;
+  /** Undefined with a narrowed head (the full logits are not computed). */
+  logitsError?: number;
   /** parameter name -> relative gradient error */
   gradErrors: Map<string, number>;
   /** Folded copies of tied weights that retieWeights removed. */
   retied: string[];
 }
 
-async function compareWithTorch(name: string): Promise<Comparison> {
+async function compareWithTorch(name: string, narrow = false): Promise<Comparison> {
   const ref = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as Reference;
   const bin = readFileSync(join(DIR, `${name}.bin`));
   const floats = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
@@ -79,8 +82,19 @@ async function compareWithTorch(name: string): Promise<Comparison> {
   const graph = graphOf(model);
   const b = new GraphBuilder(graph, 'train/');
   const logits = graph.output[0]!.name!;
-  const outputDims = [...(valueInfoDims(graph.output[0]!) ?? [])];
-  const loss = appendLoss({ builder: b, opset, output: logits, outputDims }, { kind: 'tokenCrossEntropy' });
+  let outputDims = [...(valueInfoDims(graph.output[0]!) ?? [])];
+  let lossOutput = logits;
+  let positions: string | undefined;
+  if (narrow) {
+    const narrowed = narrowTokenHead(graph, b, logits, await inferShapes(model));
+    expect(narrowed).toBeDefined();
+    lossOutput = narrowed!.output;
+    outputDims = [...narrowed!.outputDims];
+    positions = narrowed!.positions.name!;
+    graph.input.push(narrowed!.positions);
+    graph.output = graph.output.filter((o) => o.name !== logits);
+  }
+  const loss = appendLoss({ builder: b, opset, output: lossOutput, outputDims }, { kind: 'tokenCrossEntropy' });
   graph.input.push(...loss.inputs);
   const shapes = await inferShapes(model);
   const wrt = located.flatMap((p) => p.initializers.map((i) => i.name));
@@ -91,13 +105,19 @@ async function compareWithTorch(name: string): Promise<Comparison> {
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
   const [targets, mask] = loss.inputs.map((i) => i.name!);
   const feeds: Record<string, ort.Tensor> = { [targets!]: int64(ref.targets), [mask!]: float32(ref.targetMask) };
+  if (positions) {
+    const g = gatherLossPositions(Float32Array.from(ref.targetMask.flat()), BigInt64Array.from(ref.targets.flat().map(BigInt)), undefined);
+    feeds[positions] = new ort.Tensor('int64', g.positions, [g.positions.length]);
+    feeds[targets!] = new ort.Tensor('int64', g.targets, [1, g.positions.length]);
+    feeds[mask!] = new ort.Tensor('float32', g.mask, [1, g.positions.length]);
+  }
   for (const [input, rows] of Object.entries(ref.inputs)) feeds[input] = int64(rows);
   const out = await session.run(feeds);
   await session.release();
 
   const ourLoss = (out[loss.loss]!.data as Float32Array)[0]!;
   const numel = ref.logits.shape.reduce((a, d) => a * d, 1);
-  const logitsError = relativeError(out[logits]!.data as Float32Array, floats.subarray(ref.logits.offset, ref.logits.offset + numel));
+  const logitsError = narrow ? undefined : relativeError(out[logits]!.data as Float32Array, floats.subarray(ref.logits.offset, ref.logits.offset + numel));
   const gradErrors = new Map<string, number>();
   for (const p of located) {
     const size = p.shape.reduce((a, d) => a * d, 1);
@@ -136,12 +156,17 @@ describe('gradients of PyTorch-exported decoders match PyTorch', () => {
     it(name, async () => {
       const r = await compareWithTorch(name);
       const worst = [...r.gradErrors].sort((a, b) => b[1] - a[1]);
-      process.stderr.write(`${name}: loss ${r.lossError.toExponential(2)}, logits ${r.logitsError.toExponential(2)}, worst gradient ${worst[0]![0]} ${worst[0]![1].toExponential(2)}\n`);
+      process.stderr.write(`${name}: loss ${r.lossError.toExponential(2)}, logits ${r.logitsError!.toExponential(2)}, worst gradient ${worst[0]![0]} ${worst[0]![1].toExponential(2)}\n`);
       expect(r.lossError).toBeLessThanOrEqual(MAX_RELATIVE_ERROR);
       expect(r.logitsError).toBeLessThanOrEqual(MAX_RELATIVE_ERROR);
       expect(worst.filter(([, e]) => !(e <= MAX_RELATIVE_ERROR))).toEqual([]);
       // The tied heads come out of the exporter as a transposed folded copy, re-tied to one parameter.
       expect(r.retied.length).toBe(name.includes('_tied_') ? 1 : 0);
+    });
+    it(`${name}, output layer at the loss positions only`, async () => {
+      const r = await compareWithTorch(name, true);
+      expect(r.lossError).toBeLessThanOrEqual(MAX_RELATIVE_ERROR);
+      expect([...r.gradErrors].filter(([, e]) => !(e <= MAX_RELATIVE_ERROR))).toEqual([]);
     });
   }
 });
