@@ -98,8 +98,8 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
   // Seeds in looks (one look = the fixed design); each look's runs join the earlier ones.
   const arms: ArmRuns = { scores: { student: [], control: [], crossInit: [], positive: [], positiveBaseline: [] }, trainingMs: 0, steps: 0, remote: [] };
   // The positive control, once it has shown transfer at a look, is decided: its test there used a
-  // stricter alpha than any later look's, so more of its runs could only cost time (two runs of
-  // fifteen in a five-seed audit that goes to its last look).
+  // stricter alpha than any later look's, so more of its runs could only cost time (a five-seed
+  // audit that goes to its last look saves two runs of each positive-control arm: 4 of 20 in text).
   let positiveDecided: PositiveControl | undefined;
   const trainSeeds = async (stageSeeds: readonly number[]): Promise<void> => {
     const stage = await trainArms(config, prepared, stageSeeds, backend, emit, { positive: positiveDecided === undefined });
