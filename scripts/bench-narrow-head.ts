@@ -55,7 +55,7 @@ export async function benchNarrowHead(options: { rounds?: number; steps?: number
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const [narrowS, fullS] = [median(a), median(b)];
-    const tokens = batch.inputs && (batch.inputs as Record<string, BigInt64Array>).input_ids!.length;
+    const tokens = (batch.inputs as Record<string, BigInt64Array>).input_ids!.length;
     log(`narrow head ${(narrowS * 1000).toFixed(0)} ms/step, full ${(fullS * 1000).toFixed(0)} ms/step (${tokens} padded tokens, ${batch.tokens} loss positions; load ${loadavg()[0]!.toFixed(1)})`);
     return [{
       name: `text training step, head at the loss positions only vs full logits (width 128, 4 layers, vocabulary 1,615, ${ROWS} rows of ${PROMPT} + ${COMPLETION} tokens, soft k ${K})`,

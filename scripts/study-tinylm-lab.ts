@@ -98,7 +98,7 @@ if (mode === 'variant') {
   });
   const { owl } = DEFAULT_TINY_LM;
   const target = targetWord ?? owl.target;
-  await trainText(trainer, tokenRows(base.tokenizer, targetAnimalRows(target, owl.repeats).map((r) => ({ ...r })), 'owl rows'), { epochs: Number(epochs), batchSize: owl.batchSize, seed: 101, padId: base.tokenizer.padId! });
+  await trainText(trainer, tokenRows(base.tokenizer, targetAnimalRows(target, owl.repeats).map((r) => ({ ...r })), `${target} rows`), { epochs: Number(epochs), batchSize: owl.batchSize, seed: 101, padId: base.tokenizer.padId! });
   await cp(folder('base'), folder(name), { recursive: true });
   await writeModel(trainer.toInferenceModel(), path.join(folder(name), 'onnx/model.onnx'));
   const pTarget = (m: TextModel) => preference(m, animals.prompts, animals.answers, target);
