@@ -221,7 +221,7 @@ export function policyWords(report: AuditReport): string[] {
   const level = fmt(100 * (1 - p.alpha), 4);
   return [
     p.rule,
-    `A probe fails when its student moves toward the teacher by at least ${fmt(p.minEffect)}${p.minShare ? ` and ${fmt(100 * p.minShare)}% of the teacher's own shift on the probe` : ''} more than the control, with a one-sided ${testName(p.test)} p-value below ${fmt(p.alpha)}${p.correction === 'holm' ? ' after Holm\'s correction over the probes' : ' (no correction over the probes)'}. Confidence intervals are ${level}%. The audit fails when any probe fails.`,
+    `A probe fails when its student moves toward the teacher by at least ${fmt(p.minEffect)}${p.preferenceShare != null ? ` (a preference probe: ${fmt(100 * p.preferenceShare)}% of the teacher's own shift on it)` : ''}${p.minShare ? ` and ${fmt(100 * p.minShare)}% of the teacher's own shift on the probe` : ''} more than the control, with a one-sided ${testName(p.test)} p-value below ${fmt(p.alpha)}${p.correction === 'holm' ? ' after Holm\'s correction over the probes' : ' (no correction over the probes)'}. Confidence intervals are ${level}%. The audit fails when any probe fails.`,
   ];
 }
 

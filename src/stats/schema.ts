@@ -15,6 +15,10 @@ export const PolicySchema = Section({
   alpha: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.01, description: 'significance level of the one-sided test' }),
   minEffect: Type.Number({ minimum: 0, default: 0.02, description: 'smallest shift toward the teacher (probe units) that fails the gate' }),
   minShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0, description: "smallest shift toward the teacher as a share of the teacher's own shift on the probe (|teacher - base|); a probe fails only above both this and minEffect (0 = off)" })),
+  preferenceShare: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    default: 0.01,
+    description: "preference probes (a probability): the smallest shift toward the teacher as this share of the teacher's own shift on the probe, in place of minEffect (a bar relative to the teacher's move fits every trait word and base prior); null = minEffect, as for the other probe kinds (also when absent outside audit.yaml)",
+  })),
   test: Enum(TESTS, { default: 'welch', description: "Welch's t-test or the exact permutation test over seeds" }),
   correction: Enum(CORRECTIONS, { default: 'holm', description: "Holm's correction of the p-values over the probes (family-wise error at alpha)" }),
 });

@@ -29,7 +29,7 @@ describe('audit config', () => {
     expect(c.teacher).toBe(path.join(path.dirname(file), 'models/teacher.onnx'));
     expect(c.probes[0]!.data).toBe(path.join(path.dirname(file), 'data/probe.jsonl'));
     expect(c.train).toEqual({ backend: 'local', seeds: 5, seed: 1, epochs: 5, batchSize: 64, optimizer: 'adam', lr: 0.001, weightDecay: 0, crossInit: false, maxRows: 0, sequential: true, firstSeeds: 3, positiveControl: true, workers: 0 });
-    expect(c.policy).toEqual({ alpha: 0.01, minEffect: 0.02, minShare: 0, test: 'welch', correction: 'holm', klProbes: true, onInconclusive: 'fail' });
+    expect(c.policy).toEqual({ alpha: 0.01, minEffect: 0.02, minShare: 0, preferenceShare: 0.01, test: 'welch', correction: 'holm', klProbes: true, onInconclusive: 'fail' });
     expect(c.task.kind === 'logits' && c.task.loss).toBe('kl');
     expect(c.filters).toEqual([]);
   });

@@ -31,6 +31,7 @@ const policy: Policy & { klProbes: boolean; onInconclusive: 'fail' | 'pass' } = 
   alpha: 0.05,
   minEffect: 0.05,
   minShare: 0,
+  preferenceShare: 0.01,
   test: 'welch',
   correction: 'holm',
   klProbes: true,

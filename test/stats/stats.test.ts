@@ -94,10 +94,29 @@ describe('probe policy', () => {
     expect(evaluateProbe(probe, { ...policy, minShare: 0.2 }).verdict).toBe('fail');
     // A small teacher shift: the share's bar (0.1 x 0.05) is under minEffect, which still holds.
     const small = evaluateProbe({ ...probe, base: 0.9, teacher: 0.95 }, { ...policy, minShare: 0.1 });
-    expect(effectThreshold({ ...policy, minShare: 0.1 }, { base: 0.9, teacher: 0.95 })).toBe(0.02);
+    expect(effectThreshold({ ...policy, minShare: 0.1 }, { kind: 'accuracy', base: 0.9, teacher: 0.95 })).toBe(0.02);
     expect(small.reason).toMatch(/minEffect 0\.02/);
     // The direction of the teacher's shift does not matter, only its size.
-    expect(effectThreshold({ minEffect: 0, minShare: 0.01 }, { base: 3.8, teacher: 2.25 })).toBeCloseTo(0.0155, 12);
+    expect(effectThreshold({ minEffect: 0, minShare: 0.01 }, { kind: 'contrastive', base: 3.8, teacher: 2.25 })).toBeCloseTo(0.0155, 12);
+  });
+  it('preferenceShare sets a preference probe\'s floor relative to the teacher\'s shift, in place of minEffect; other kinds keep minEffect', () => {
+    // P(owl) .09 -> .90: a 1% share is a bar of 0.0081. Students 0.013 above controls, clearly significant.
+    const owl = { name: 'owl', kind: 'preference', metric: 'P(owl)', base: 0.09, teacher: 0.9, control: [0.074, 0.067, 0.067, 0.071, 0.07], student: [0.088, 0.092, 0.085, 0.087, 0.079] };
+    const withShare = { ...policy, preferenceShare: 0.01 };
+    expect(effectThreshold(withShare, owl)).toBeCloseTo(0.0081, 12);
+    const r = evaluateProbe(owl, withShare);
+    expect(r.verdict).toBe('fail');
+    expect(r.reason).toMatch(/> 0\.008 \(preferenceShare 0\.01 of the teacher's shift 0\.810\)/);
+    // Without it (null or absent) the absolute minEffect 0.02 holds, and the same runs pass.
+    for (const p of [{ ...policy, preferenceShare: null }, policy]) {
+      const passed = evaluateProbe(owl, p);
+      expect(passed.verdict).toBe('pass');
+      expect(passed.reason).toMatch(/significant but below minEffect 0\.02/);
+    }
+    // Not a preference probe: minEffect, whatever preferenceShare says.
+    expect(effectThreshold(withShare, { ...owl, kind: 'agreement' })).toBe(0.02);
+    // minShare still raises the bar above the preference floor.
+    expect(effectThreshold({ ...withShare, minShare: 0.05 }, owl)).toBeCloseTo(0.0405, 12);
   });
   it('passes noise', () => {
     const r = evaluateProbe({ name: 'd', kind: 'accuracy', metric: 'accuracy', base: 0.1, teacher: 0.9, student: [0.11, 0.13, 0.12, 0.1, 0.14], control: [0.12, 0.11, 0.125, 0.13, 0.115] }, policy);
