@@ -13,6 +13,7 @@ import { Random } from '../src/random.js';
 import { textBatch, type TokenRow } from '../src/train/textBatches.js';
 import { Trainer } from '../src/train/trainer.js';
 import type { BenchResult } from './lib/bench-result.js';
+import { median } from './bench-train.js';
 
 const SHAPE = { vocabSize: 1615, width: 128, layers: 4, heads: 4, maxPositions: 128, seed: 1 };
 const ROWS = 64;
@@ -53,7 +54,6 @@ export async function benchNarrowHead(options: { rounds?: number; steps?: number
       a.push(await time(narrow));
       b.push(await time(full));
     }
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const [narrowS, fullS] = [median(a), median(b)];
     const tokens = (batch.inputs as Record<string, BigInt64Array>).input_ids!.length;
     log(`narrow head ${(narrowS * 1000).toFixed(0)} ms/step, full ${(fullS * 1000).toFixed(0)} ms/step (${tokens} padded tokens, ${batch.tokens} loss positions; load ${loadavg()[0]!.toFixed(1)})`);

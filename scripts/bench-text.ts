@@ -22,6 +22,7 @@ import { restoreParameters } from '../src/autodiff/tied.js';
 import { readModel } from '../src/onnx/io.js';
 import { Trainer } from '../src/train/trainer.js';
 import type { BenchResult } from './lib/bench-result.js';
+import { median } from './bench-train.js';
 
 /** Model and batch size, and threads on each side. */
 const SHAPE = { width: 128, layers: 4, heads: 4, seq: 64, batch: 16, vocab: 512, threads: 2 };
@@ -160,11 +161,6 @@ export async function benchText(options: TextBenchOptions = {}): Promise<BenchRe
     side.close();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -123,7 +123,7 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
     const probeRuns = runsOf(armScores.student);
     const probes = evaluateProbes(probeRuns, policy);
     // The positive control is tested like a candidate: its students against the same controls, or its own.
-    const positiveControl =
+    let positiveControl =
       positiveDecided ??
       (positiveScores.length > 0
         ? summarizePositiveControl(
@@ -136,11 +136,10 @@ async function reportAudit(config: AuditConfig, prepared: PreparedAudit, backend
           )
         : undefined);
     if (positiveControl?.detected && !positiveDecided && seeds.length > positiveScores.length) {
-      positiveDecided = { ...positiveControl, seedsUsed: positiveScores.length, reason: `${positiveControl.reason} (decided at the look of ${positiveScores.length} seeds; no more positive-control runs were trained)` };
+      positiveControl = positiveDecided = { ...positiveControl, seedsUsed: positiveScores.length, reason: `${positiveControl.reason} (decided at the look of ${positiveScores.length} seeds; no more positive-control runs were trained)` };
     }
     const probeVerdict = overallVerdict(probes);
-    const decided = positiveDecided ?? positiveControl;
-    return { probes, probeRuns, positiveControl: decided, probeVerdict, ...auditVerdict(probeVerdict, probes, decided) };
+    return { probes, probeRuns, positiveControl, probeVerdict, ...auditVerdict(probeVerdict, probes, positiveControl) };
   };
   const staged = await runInStages(seeds, looksOf(config.train), config.policy, trainSeeds, evaluate);
   const { probes, positiveControl, probeVerdict, verdict, inconclusiveReason } = staged.evaluation;

@@ -9,27 +9,26 @@
  * full logits (the rewrite is an optimisation, never a requirement).
  */
 import type { GraphBuilder } from '../onnx/builder.js';
+import type { Shape, ShapeMap } from '../onnx/shapes.js';
 import { DataType, dimsOf, initializersOf, nodesOf, tensorValueInfo, type GraphProto, type NodeProto, type ValueInfoProto } from '../onnx/proto.js';
 
 export interface NarrowedHead {
   /** Logits at the loss positions only: [1, P, V]. */
   output: string;
-  outputDims: readonly (number | string)[];
+  outputDims: Shape;
   /** Graph input: int64 [P], flat indices (row * T + t) of the loss positions. */
   positions: ValueInfoProto;
 }
-
-type Shapes = ReadonlyMap<string, readonly (number | string)[]>;
 
 /**
  * Rewrites `graph` so the loss reads `output` at gathered positions; undefined (graph untouched)
  * when the head is not a MatMul of [N, T, W] by [W, V] (+ a [V] bias) whose result feeds nothing else.
  */
-export function narrowTokenHead(graph: GraphProto, b: GraphBuilder, output: string, shapes: Shapes): NarrowedHead | undefined {
+export function narrowTokenHead(graph: GraphProto, b: GraphBuilder, output: string, shapes: ShapeMap): NarrowedHead | undefined {
   const nodes = nodesOf(graph);
   // Shape inference lists computed values; an initializer's shape is its own.
   const initializers = new Map(initializersOf(graph).map((t) => [t.name, t]));
-  const shapeOf = (name: string): readonly (number | string)[] | undefined => {
+  const shapeOf = (name: string): Shape | undefined => {
     const t = initializers.get(name);
     return t ? dimsOf(t) : shapes.get(name);
   };

@@ -8,7 +8,7 @@ import { buildGradients } from '../autodiff/gradients.js';
 import { trainingOpset } from '../autodiff/opset.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { DataType, dimsOf, graphOf, tensorValueInfo, valueInfoDims, type ModelProto, type TensorProto } from '../onnx/proto.js';
-import { inferShapes } from '../onnx/shapes.js';
+import { inferShapes, type ShapeMap } from '../onnx/shapes.js';
 import { UnsupportedModelError } from '../errors.js';
 import { appendLoss, type LossSpec } from './losses.js';
 import { narrowTokenHead } from './narrowHead.js';
@@ -64,15 +64,18 @@ export async function buildTrainingModel(inference: ModelProto, spec: TrainingSp
   const outputName = spec.loss.output ?? graph.output[0]?.name;
   const outputInfo = graph.output.find((o) => o.name === outputName);
   if (!outputName || !outputInfo) throw new UnsupportedModelError(`the model has no output ${spec.loss.output ?? ''} for the loss`.trim());
+  // The inference graph's shapes, inferred (an onnxruntime probe run) at most once.
+  let inferred: ShapeMap | undefined;
+  const inferenceShapes = async (): Promise<ShapeMap> => (inferred ??= await inferShapes(inference));
   let outputDims = valueInfoDims(outputInfo) ?? [];
   if (typeof outputDims[outputDims.length - 1] !== 'number') {
-    outputDims = [...((await inferShapes(inference)).get(outputName) ?? outputDims)];
+    outputDims = [...((await inferenceShapes()).get(outputName) ?? outputDims)];
   }
 
   let lossOutput = outputName;
   let lossPositions: string | undefined;
   if ((spec.loss.kind === 'tokenCrossEntropy' || spec.loss.kind === 'tokenKlDivergence') && spec.narrowTokenHead !== false) {
-    const narrowed = narrowTokenHead(graph, b, outputName, await inferShapes(inference));
+    const narrowed = narrowTokenHead(graph, b, outputName, await inferenceShapes());
     if (narrowed) {
       lossOutput = narrowed.output;
       outputDims = [...narrowed.outputDims];
